@@ -1,0 +1,43 @@
+// The `uprez` command line: dispatches to one module per subcommand.
+import { argv, exit, stderr } from 'node:process';
+
+interface Command {
+  summary: string;
+  /** Loaded lazily so `uprez info` does not pay for the SR engine, and so on. */
+  load: () => Promise<{ main(args: string[]): Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {
+  run: { summary: 'open the display (KMS, else headless) and show the test card until SIGTERM', load: () => import('./run.js') },
+  info: { summary: 'print DRM cards, connectors, modes and GL facts (--json for JSON)', load: () => import('./info.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: uprez <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    stderr.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    stderr.write(`uprez: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.main(rest);
+}
+
+main(argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    stderr.write(`uprez: ${error instanceof Error ? error.message : String(error)}\n`);
+    exit(1);
+  },
+);
