@@ -1,0 +1,52 @@
+// The `uprez-sr/1` model file: its types. Loading and validation live in load-model.ts.
+// The semantics (what a layer computes) are in SEMANTICS.md beside this file.
+
+export interface ConvLayer {
+  op: 'conv2d';
+  in: number;
+  out: number;
+  /** Odd kernel size (1, 3, 5, ...). */
+  kernel: number;
+  groups: number;
+  activation: 'brelu';
+  /** PyTorch order [out][in/groups][ky][kx], flattened. */
+  weights: number[];
+  bias: number[];
+}
+
+export interface Residual {
+  base: 'bicubic' | 'bilinear';
+  offset: number;
+  gain: number;
+}
+
+export interface LumaTestVector {
+  input: { width: number; height: number; luma: number[] };
+  output: { width: number; height: number; luma: number[] };
+}
+
+export interface SrModel {
+  format: 'uprez-sr/1';
+  name: string;
+  scale: 2;
+  input: 'luma';
+  layers: ConvLayer[];
+  output: { op: 'depthToSpace'; block: 2; residual: Residual | null };
+  test?: LumaTestVector;
+  metrics?: { params: number; macsPerInputPixel: number; [key: string]: unknown };
+}
+
+/** A single-channel 8-bit image (luma), rows top to bottom. */
+export interface LumaImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** An 8-bit sRGB image, rows top to bottom, channels interleaved. */
+export interface RasterImage {
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  data: Uint8Array;
+}
