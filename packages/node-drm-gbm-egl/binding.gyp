@@ -7,6 +7,7 @@
         "src/gl.cc",
         "src/headless.cc",
         "src/kms.cc",
+        "src/kms_cards.cc",
         "src/notify.cc"
       ],
       "include_dirs": [

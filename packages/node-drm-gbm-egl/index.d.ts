@@ -182,8 +182,19 @@ export interface ModeInfo {
   height: number;
   refreshHz: number;
   preferred: boolean;
-  /** e.g. 1920x1080@60 */
+  interlaced: boolean;
+  /** e.g. 1920x1080@60, 1920x1080@59.94, 1920x1080i@50 (refresh rounded to 2 decimals) */
   name: string;
+}
+
+/** What a connector shows right now. */
+export interface CrtcState {
+  /** The CRTC driving the connector. */
+  id: number;
+  /** The framebuffer it scans out (0 when none), e.g. the text console's. */
+  fbId: number;
+  /** e.g. 1920x1080@60, null when the CRTC is off. */
+  mode: string | null;
 }
 
 export interface ConnectorInfo {
@@ -191,7 +202,10 @@ export interface ConnectorInfo {
   /** e.g. HDMI-A-1, Virtual-1 */
   name: string;
   connected: boolean;
+  /** Modes the screen offers, in the kernel's order (preferred first). */
   modes: ModeInfo[];
+  /** The CRTC it is shown on now; null when it is off. */
+  crtc: CrtcState | null;
 }
 
 export interface CardInfo {
@@ -210,7 +224,10 @@ export interface OpenDisplayOptions {
   card?: string;
   /** e.g. 'HDMI-A-1'; default: the first connected connector. */
   connector?: string;
-  /** 'WxH' or 'WxH@Hz'; default: the preferred mode. */
+  /**
+   * 'WxH' (the preferred, else the fastest mode of that size) or 'WxH@Hz' (the closest refresh
+   * within 0.5 Hz, so '@60' also finds 59.94); default: the preferred mode.
+   */
   mode?: string;
 }
 
@@ -221,7 +238,10 @@ export interface OpenHeadlessOptions {
 
 /** Describes every DRM primary node (/dev/dri/card*). Never throws for one bad card. */
 export function listCards(): CardInfo[];
-/** Opens a screen through DRM/KMS + GBM + EGL + GLES2. Throws DisplayError with advice. */
+/**
+ * Opens a screen through DRM/KMS + GBM + EGL + GLES2 and makes its GL context current on the
+ * calling thread (main or worker). Throws DisplayError with advice.
+ */
 export function openDisplay(options?: OpenDisplayOptions): Display;
 /** Opens an offscreen display on Mesa's surfaceless EGL platform. */
 export function openHeadless(options: OpenHeadlessOptions): Display;
@@ -229,7 +249,11 @@ export function openHeadless(options: OpenHeadlessOptions): Display;
 /** Raised when a display cannot be opened; `message` says what to do. */
 export class DisplayError extends Error {
   readonly name: 'DisplayError';
-  /** 'no-kms-card' | 'no-connected-connector' | 'drm-master-busy' | 'mode-not-available' | 'egl' | 'gbm' | ... */
+  /**
+   * KMS: 'no-kms-card' | 'permission' | 'no-connected-connector' | 'drm-master-busy' | 'mode-not-available'
+   * | 'no-crtc' | 'open-failed' | 'egl' | 'gbm' | 'framebuffer' | 'modeset' | 'page-flip' | 'present-pending'
+   * | 'closed' | 'not-supported' | ...
+   */
   readonly code: string;
 }
 
