@@ -30,21 +30,353 @@ export interface ProgramBinary {
   binary: Buffer;
 }
 
+/** Range and precision of a shader precision qualifier (log2 values, as GL reports them). */
+export interface ShaderPrecisionFormat {
+  rangeMin: number;
+  rangeMax: number;
+  precision: number;
+}
+
 /**
  * The OpenGL ES 2.0 binding. Every call acts on the context of the display it
  * came from (the context that is current on the calling thread). GL errors are
- * checked after each call and raised as GLError.
+ * checked after each call and raised as GLError. Arguments of the wrong type
+ * raise TypeError; pixel arrays too short for the image raise Error (GL never
+ * reads or writes past the end of a JS array).
  */
 export interface GL {
-  // Constants, with their WebGL / GLES2 names (a subset; see lib/gl-constants.js for all).
-  readonly [constant: Uppercase<string>]: number;
+  // ---- constants: every GLES2 constant (GLES2/gl2.h, no GL_ prefix), then extension ones ----
+  readonly DEPTH_BUFFER_BIT: number;
+  readonly STENCIL_BUFFER_BIT: number;
+  readonly COLOR_BUFFER_BIT: number;
+  readonly FALSE: number;
+  readonly TRUE: number;
+  readonly POINTS: number;
+  readonly LINES: number;
+  readonly LINE_LOOP: number;
+  readonly LINE_STRIP: number;
+  readonly TRIANGLES: number;
+  readonly TRIANGLE_STRIP: number;
+  readonly TRIANGLE_FAN: number;
+  readonly ZERO: number;
+  readonly ONE: number;
+  readonly SRC_COLOR: number;
+  readonly ONE_MINUS_SRC_COLOR: number;
+  readonly SRC_ALPHA: number;
+  readonly ONE_MINUS_SRC_ALPHA: number;
+  readonly DST_ALPHA: number;
+  readonly ONE_MINUS_DST_ALPHA: number;
+  readonly DST_COLOR: number;
+  readonly ONE_MINUS_DST_COLOR: number;
+  readonly SRC_ALPHA_SATURATE: number;
+  readonly FUNC_ADD: number;
+  readonly BLEND_EQUATION: number;
+  readonly BLEND_EQUATION_RGB: number;
+  readonly BLEND_EQUATION_ALPHA: number;
+  readonly FUNC_SUBTRACT: number;
+  readonly FUNC_REVERSE_SUBTRACT: number;
+  readonly BLEND_DST_RGB: number;
+  readonly BLEND_SRC_RGB: number;
+  readonly BLEND_DST_ALPHA: number;
+  readonly BLEND_SRC_ALPHA: number;
+  readonly CONSTANT_COLOR: number;
+  readonly ONE_MINUS_CONSTANT_COLOR: number;
+  readonly CONSTANT_ALPHA: number;
+  readonly ONE_MINUS_CONSTANT_ALPHA: number;
+  readonly BLEND_COLOR: number;
+  readonly ARRAY_BUFFER: number;
+  readonly ELEMENT_ARRAY_BUFFER: number;
+  readonly ARRAY_BUFFER_BINDING: number;
+  readonly ELEMENT_ARRAY_BUFFER_BINDING: number;
+  readonly STREAM_DRAW: number;
+  readonly STATIC_DRAW: number;
+  readonly DYNAMIC_DRAW: number;
+  readonly BUFFER_SIZE: number;
+  readonly BUFFER_USAGE: number;
+  readonly CURRENT_VERTEX_ATTRIB: number;
+  readonly FRONT: number;
+  readonly BACK: number;
+  readonly FRONT_AND_BACK: number;
+  readonly TEXTURE_2D: number;
+  readonly CULL_FACE: number;
+  readonly BLEND: number;
+  readonly DITHER: number;
+  readonly STENCIL_TEST: number;
+  readonly DEPTH_TEST: number;
+  readonly SCISSOR_TEST: number;
+  readonly POLYGON_OFFSET_FILL: number;
+  readonly SAMPLE_ALPHA_TO_COVERAGE: number;
+  readonly SAMPLE_COVERAGE: number;
+  readonly NO_ERROR: number;
+  readonly INVALID_ENUM: number;
+  readonly INVALID_VALUE: number;
+  readonly INVALID_OPERATION: number;
+  readonly OUT_OF_MEMORY: number;
+  readonly CW: number;
+  readonly CCW: number;
+  readonly LINE_WIDTH: number;
+  readonly ALIASED_POINT_SIZE_RANGE: number;
+  readonly ALIASED_LINE_WIDTH_RANGE: number;
+  readonly CULL_FACE_MODE: number;
+  readonly FRONT_FACE: number;
+  readonly DEPTH_RANGE: number;
+  readonly DEPTH_WRITEMASK: number;
+  readonly DEPTH_CLEAR_VALUE: number;
+  readonly DEPTH_FUNC: number;
+  readonly STENCIL_CLEAR_VALUE: number;
+  readonly STENCIL_FUNC: number;
+  readonly STENCIL_FAIL: number;
+  readonly STENCIL_PASS_DEPTH_FAIL: number;
+  readonly STENCIL_PASS_DEPTH_PASS: number;
+  readonly STENCIL_REF: number;
+  readonly STENCIL_VALUE_MASK: number;
+  readonly STENCIL_WRITEMASK: number;
+  readonly STENCIL_BACK_FUNC: number;
+  readonly STENCIL_BACK_FAIL: number;
+  readonly STENCIL_BACK_PASS_DEPTH_FAIL: number;
+  readonly STENCIL_BACK_PASS_DEPTH_PASS: number;
+  readonly STENCIL_BACK_REF: number;
+  readonly STENCIL_BACK_VALUE_MASK: number;
+  readonly STENCIL_BACK_WRITEMASK: number;
+  readonly VIEWPORT: number;
+  readonly SCISSOR_BOX: number;
+  readonly COLOR_CLEAR_VALUE: number;
+  readonly COLOR_WRITEMASK: number;
+  readonly UNPACK_ALIGNMENT: number;
+  readonly PACK_ALIGNMENT: number;
+  readonly MAX_TEXTURE_SIZE: number;
+  readonly MAX_VIEWPORT_DIMS: number;
+  readonly SUBPIXEL_BITS: number;
+  readonly RED_BITS: number;
+  readonly GREEN_BITS: number;
+  readonly BLUE_BITS: number;
+  readonly ALPHA_BITS: number;
+  readonly DEPTH_BITS: number;
+  readonly STENCIL_BITS: number;
+  readonly POLYGON_OFFSET_UNITS: number;
+  readonly POLYGON_OFFSET_FACTOR: number;
+  readonly TEXTURE_BINDING_2D: number;
+  readonly SAMPLE_BUFFERS: number;
+  readonly SAMPLES: number;
+  readonly SAMPLE_COVERAGE_VALUE: number;
+  readonly SAMPLE_COVERAGE_INVERT: number;
+  readonly NUM_COMPRESSED_TEXTURE_FORMATS: number;
+  readonly COMPRESSED_TEXTURE_FORMATS: number;
+  readonly DONT_CARE: number;
+  readonly FASTEST: number;
+  readonly NICEST: number;
+  readonly GENERATE_MIPMAP_HINT: number;
+  readonly BYTE: number;
+  readonly UNSIGNED_BYTE: number;
+  readonly SHORT: number;
+  readonly UNSIGNED_SHORT: number;
+  readonly INT: number;
+  readonly UNSIGNED_INT: number;
+  readonly FLOAT: number;
+  readonly FIXED: number;
+  readonly DEPTH_COMPONENT: number;
+  readonly ALPHA: number;
+  readonly RGB: number;
+  readonly RGBA: number;
+  readonly LUMINANCE: number;
+  readonly LUMINANCE_ALPHA: number;
+  readonly UNSIGNED_SHORT_4_4_4_4: number;
+  readonly UNSIGNED_SHORT_5_5_5_1: number;
+  readonly UNSIGNED_SHORT_5_6_5: number;
+  readonly FRAGMENT_SHADER: number;
+  readonly VERTEX_SHADER: number;
+  readonly MAX_VERTEX_ATTRIBS: number;
+  readonly MAX_VERTEX_UNIFORM_VECTORS: number;
+  readonly MAX_VARYING_VECTORS: number;
+  readonly MAX_COMBINED_TEXTURE_IMAGE_UNITS: number;
+  readonly MAX_VERTEX_TEXTURE_IMAGE_UNITS: number;
+  readonly MAX_TEXTURE_IMAGE_UNITS: number;
+  readonly MAX_FRAGMENT_UNIFORM_VECTORS: number;
+  readonly SHADER_TYPE: number;
+  readonly DELETE_STATUS: number;
+  readonly LINK_STATUS: number;
+  readonly VALIDATE_STATUS: number;
+  readonly ATTACHED_SHADERS: number;
+  readonly ACTIVE_UNIFORMS: number;
+  readonly ACTIVE_UNIFORM_MAX_LENGTH: number;
+  readonly ACTIVE_ATTRIBUTES: number;
+  readonly ACTIVE_ATTRIBUTE_MAX_LENGTH: number;
+  readonly SHADING_LANGUAGE_VERSION: number;
+  readonly CURRENT_PROGRAM: number;
+  readonly NEVER: number;
+  readonly LESS: number;
+  readonly EQUAL: number;
+  readonly LEQUAL: number;
+  readonly GREATER: number;
+  readonly NOTEQUAL: number;
+  readonly GEQUAL: number;
+  readonly ALWAYS: number;
+  readonly KEEP: number;
+  readonly REPLACE: number;
+  readonly INCR: number;
+  readonly DECR: number;
+  readonly INVERT: number;
+  readonly INCR_WRAP: number;
+  readonly DECR_WRAP: number;
+  readonly VENDOR: number;
+  readonly RENDERER: number;
+  readonly VERSION: number;
+  readonly EXTENSIONS: number;
+  readonly NEAREST: number;
+  readonly LINEAR: number;
+  readonly NEAREST_MIPMAP_NEAREST: number;
+  readonly LINEAR_MIPMAP_NEAREST: number;
+  readonly NEAREST_MIPMAP_LINEAR: number;
+  readonly LINEAR_MIPMAP_LINEAR: number;
+  readonly TEXTURE_MAG_FILTER: number;
+  readonly TEXTURE_MIN_FILTER: number;
+  readonly TEXTURE_WRAP_S: number;
+  readonly TEXTURE_WRAP_T: number;
+  readonly TEXTURE: number;
+  readonly TEXTURE_CUBE_MAP: number;
+  readonly TEXTURE_BINDING_CUBE_MAP: number;
+  readonly TEXTURE_CUBE_MAP_POSITIVE_X: number;
+  readonly TEXTURE_CUBE_MAP_NEGATIVE_X: number;
+  readonly TEXTURE_CUBE_MAP_POSITIVE_Y: number;
+  readonly TEXTURE_CUBE_MAP_NEGATIVE_Y: number;
+  readonly TEXTURE_CUBE_MAP_POSITIVE_Z: number;
+  readonly TEXTURE_CUBE_MAP_NEGATIVE_Z: number;
+  readonly MAX_CUBE_MAP_TEXTURE_SIZE: number;
+  readonly TEXTURE0: number;
+  readonly TEXTURE1: number;
+  readonly TEXTURE2: number;
+  readonly TEXTURE3: number;
+  readonly TEXTURE4: number;
+  readonly TEXTURE5: number;
+  readonly TEXTURE6: number;
+  readonly TEXTURE7: number;
+  readonly TEXTURE8: number;
+  readonly TEXTURE9: number;
+  readonly TEXTURE10: number;
+  readonly TEXTURE11: number;
+  readonly TEXTURE12: number;
+  readonly TEXTURE13: number;
+  readonly TEXTURE14: number;
+  readonly TEXTURE15: number;
+  readonly TEXTURE16: number;
+  readonly TEXTURE17: number;
+  readonly TEXTURE18: number;
+  readonly TEXTURE19: number;
+  readonly TEXTURE20: number;
+  readonly TEXTURE21: number;
+  readonly TEXTURE22: number;
+  readonly TEXTURE23: number;
+  readonly TEXTURE24: number;
+  readonly TEXTURE25: number;
+  readonly TEXTURE26: number;
+  readonly TEXTURE27: number;
+  readonly TEXTURE28: number;
+  readonly TEXTURE29: number;
+  readonly TEXTURE30: number;
+  readonly TEXTURE31: number;
+  readonly ACTIVE_TEXTURE: number;
+  readonly REPEAT: number;
+  readonly CLAMP_TO_EDGE: number;
+  readonly MIRRORED_REPEAT: number;
+  readonly FLOAT_VEC2: number;
+  readonly FLOAT_VEC3: number;
+  readonly FLOAT_VEC4: number;
+  readonly INT_VEC2: number;
+  readonly INT_VEC3: number;
+  readonly INT_VEC4: number;
+  readonly BOOL: number;
+  readonly BOOL_VEC2: number;
+  readonly BOOL_VEC3: number;
+  readonly BOOL_VEC4: number;
+  readonly FLOAT_MAT2: number;
+  readonly FLOAT_MAT3: number;
+  readonly FLOAT_MAT4: number;
+  readonly SAMPLER_2D: number;
+  readonly SAMPLER_CUBE: number;
+  readonly VERTEX_ATTRIB_ARRAY_ENABLED: number;
+  readonly VERTEX_ATTRIB_ARRAY_SIZE: number;
+  readonly VERTEX_ATTRIB_ARRAY_STRIDE: number;
+  readonly VERTEX_ATTRIB_ARRAY_TYPE: number;
+  readonly VERTEX_ATTRIB_ARRAY_NORMALIZED: number;
+  readonly VERTEX_ATTRIB_ARRAY_POINTER: number;
+  readonly VERTEX_ATTRIB_ARRAY_BUFFER_BINDING: number;
+  readonly IMPLEMENTATION_COLOR_READ_TYPE: number;
+  readonly IMPLEMENTATION_COLOR_READ_FORMAT: number;
+  readonly COMPILE_STATUS: number;
+  readonly INFO_LOG_LENGTH: number;
+  readonly SHADER_SOURCE_LENGTH: number;
+  readonly SHADER_COMPILER: number;
+  readonly SHADER_BINARY_FORMATS: number;
+  readonly NUM_SHADER_BINARY_FORMATS: number;
+  readonly LOW_FLOAT: number;
+  readonly MEDIUM_FLOAT: number;
+  readonly HIGH_FLOAT: number;
+  readonly LOW_INT: number;
+  readonly MEDIUM_INT: number;
+  readonly HIGH_INT: number;
+  readonly FRAMEBUFFER: number;
+  readonly RENDERBUFFER: number;
+  readonly RGBA4: number;
+  readonly RGB5_A1: number;
+  readonly RGB565: number;
+  readonly DEPTH_COMPONENT16: number;
+  readonly STENCIL_INDEX8: number;
+  readonly RENDERBUFFER_WIDTH: number;
+  readonly RENDERBUFFER_HEIGHT: number;
+  readonly RENDERBUFFER_INTERNAL_FORMAT: number;
+  readonly RENDERBUFFER_RED_SIZE: number;
+  readonly RENDERBUFFER_GREEN_SIZE: number;
+  readonly RENDERBUFFER_BLUE_SIZE: number;
+  readonly RENDERBUFFER_ALPHA_SIZE: number;
+  readonly RENDERBUFFER_DEPTH_SIZE: number;
+  readonly RENDERBUFFER_STENCIL_SIZE: number;
+  readonly FRAMEBUFFER_ATTACHMENT_OBJECT_TYPE: number;
+  readonly FRAMEBUFFER_ATTACHMENT_OBJECT_NAME: number;
+  readonly FRAMEBUFFER_ATTACHMENT_TEXTURE_LEVEL: number;
+  readonly FRAMEBUFFER_ATTACHMENT_TEXTURE_CUBE_MAP_FACE: number;
+  readonly COLOR_ATTACHMENT0: number;
+  readonly DEPTH_ATTACHMENT: number;
+  readonly STENCIL_ATTACHMENT: number;
+  readonly NONE: number;
+  readonly FRAMEBUFFER_COMPLETE: number;
+  readonly FRAMEBUFFER_INCOMPLETE_ATTACHMENT: number;
+  readonly FRAMEBUFFER_INCOMPLETE_MISSING_ATTACHMENT: number;
+  readonly FRAMEBUFFER_INCOMPLETE_DIMENSIONS: number;
+  readonly FRAMEBUFFER_UNSUPPORTED: number;
+  readonly FRAMEBUFFER_BINDING: number;
+  readonly RENDERBUFFER_BINDING: number;
+  readonly MAX_RENDERBUFFER_SIZE: number;
+  readonly INVALID_FRAMEBUFFER_OPERATION: number;
+  // OES_rgb8_rgba8
+  readonly RGB8_OES: number;
+  readonly RGBA8_OES: number;
+  // OES_packed_depth_stencil
+  readonly DEPTH24_STENCIL8_OES: number;
+  // OES_texture_half_float
+  readonly HALF_FLOAT_OES: number;
+  // EXT_texture_format_BGRA8888
+  readonly BGRA_EXT: number;
+  // OES_get_program_binary
+  readonly PROGRAM_BINARY_LENGTH_OES: number;
+  readonly NUM_PROGRAM_BINARY_FORMATS_OES: number;
+  readonly PROGRAM_BINARY_FORMATS_OES: number;
 
-  /** The framebuffer that `bindFramebuffer(FRAMEBUFFER, null)` binds: the screen. */
+  /** The framebuffer that `bindFramebuffer(FRAMEBUFFER, null)` binds: the screen (headless: the current back buffer). */
   readonly defaultFramebuffer: number;
 
   getError(): number;
-  getParameter(pname: number): number | number[] | string | boolean;
+  /**
+   * Strings for VENDOR, RENDERER, VERSION, SHADING_LANGUAGE_VERSION; number[] for MAX_VIEWPORT_DIMS,
+   * VIEWPORT, SCISSOR_BOX, COLOR_CLEAR_VALUE, BLEND_COLOR, DEPTH_RANGE, ALIASED_*_RANGE; boolean[]
+   * for COLOR_WRITEMASK; boolean for capabilities (BLEND, STENCIL_TEST, ...); else a number
+   * (limits such as MAX_TEXTURE_SIZE, bindings, enums).
+   */
+  getParameter(pname: number): number | number[] | boolean[] | string | boolean;
+  /** shaderType VERTEX_SHADER / FRAGMENT_SHADER; precisionType LOW_FLOAT ... HIGH_INT. */
+  getShaderPrecisionFormat(shaderType: number, precisionType: number): ShaderPrecisionFormat;
+  /** The GL extension names, e.g. GL_OES_texture_float. */
   getSupportedExtensions(): string[];
+  isEnabled(cap: number): boolean;
   finish(): void;
   flush(): void;
 
@@ -53,6 +385,8 @@ export interface GL {
   /** Throws GLShaderError with the info log when compilation fails. */
   compileShader(shader: GLShader): void;
   getShaderInfoLog(shader: GLShader): string;
+  /** COMPILE_STATUS / DELETE_STATUS as booleans, SHADER_TYPE / INFO_LOG_LENGTH / SHADER_SOURCE_LENGTH as numbers. */
+  getShaderParameter(shader: GLShader, pname: number): number | boolean;
   deleteShader(shader: GLShader): void;
 
   createProgram(): GLProgram;
@@ -61,6 +395,8 @@ export interface GL {
   /** Throws GLShaderError with the info log when linking fails. */
   linkProgram(program: GLProgram): void;
   getProgramInfoLog(program: GLProgram): string;
+  /** LINK_STATUS / DELETE_STATUS / VALIDATE_STATUS as booleans, counts (ACTIVE_UNIFORMS ...) as numbers. */
+  getProgramParameter(program: GLProgram, pname: number): number | boolean;
   useProgram(program: GLProgram | null): void;
   deleteProgram(program: GLProgram): void;
   getAttribLocation(program: GLProgram, name: string): number;
@@ -74,6 +410,7 @@ export interface GL {
   programBinary(program: GLProgram, format: number, binary: Uint8Array): boolean;
 
   uniform1i(location: GLUniformLocation | null, x: number): void;
+  uniform2i(location: GLUniformLocation | null, x: number, y: number): void;
   uniform1f(location: GLUniformLocation | null, x: number): void;
   uniform2f(location: GLUniformLocation | null, x: number, y: number): void;
   uniform3f(location: GLUniformLocation | null, x: number, y: number, z: number): void;
@@ -82,6 +419,7 @@ export interface GL {
   uniform2fv(location: GLUniformLocation | null, v: Float32Array | number[]): void;
   uniform3fv(location: GLUniformLocation | null, v: Float32Array | number[]): void;
   uniform4fv(location: GLUniformLocation | null, v: Float32Array | number[]): void;
+  uniformMatrix2fv(location: GLUniformLocation | null, transpose: false, v: Float32Array | number[]): void;
   uniformMatrix3fv(location: GLUniformLocation | null, transpose: false, v: Float32Array | number[]): void;
   uniformMatrix4fv(location: GLUniformLocation | null, transpose: false, v: Float32Array | number[]): void;
 
@@ -90,11 +428,19 @@ export interface GL {
   activeTexture(unit: number): void;
   texParameteri(target: number, pname: number, param: number): void;
   pixelStorei(pname: number, param: number): void;
-  /** `pixels` null allocates storage without data. Rows are bottom-up in GL terms (row 0 = y 0). */
+  /**
+   * `pixels` null allocates storage without data. Rows are bottom-up in GL terms (row 0 = y 0),
+   * each padded to UNPACK_ALIGNMENT (default 4: use pixelStorei(UNPACK_ALIGNMENT, 1) for tightly
+   * packed LUMINANCE or RGB rows). Formats RGBA, RGB, LUMINANCE, LUMINANCE_ALPHA, ALPHA with
+   * UNSIGNED_BYTE (also the packed 16-bit types, HALF_FLOAT_OES and FLOAT where the driver has them).
+   */
   texImage2D(target: number, level: number, internalFormat: number, width: number, height: number,
-    border: number, format: number, type: number, pixels: Uint8Array | null): void;
+    border: number, format: number, type: number, pixels: ArrayBufferView | null): void;
   texSubImage2D(target: number, level: number, x: number, y: number, width: number, height: number,
-    format: number, type: number, pixels: Uint8Array): void;
+    format: number, type: number, pixels: ArrayBufferView): void;
+  copyTexSubImage2D(target: number, level: number, xoffset: number, yoffset: number,
+    x: number, y: number, width: number, height: number): void;
+  generateMipmap(target: number): void;
   deleteTexture(texture: GLTexture): void;
 
   createFramebuffer(): GLFramebuffer;
@@ -117,9 +463,13 @@ export interface GL {
   deleteBuffer(buffer: GLBuffer): void;
   enableVertexAttribArray(index: number): void;
   disableVertexAttribArray(index: number): void;
+  /** Needs an ARRAY_BUFFER bound (client-side arrays are refused, as in WebGL). */
   vertexAttribPointer(index: number, size: number, type: number, normalized: boolean, stride: number, offset: number): void;
+  vertexAttrib4f(index: number, x: number, y: number, z: number, w: number): void;
 
+  /** Refuses (Error) to draw when an enabled attribute array has no buffer, instead of reading client memory. */
   drawArrays(mode: number, first: number, count: number): void;
+  /** Needs an ELEMENT_ARRAY_BUFFER bound. */
   drawElements(mode: number, count: number, type: number, offset: number): void;
 
   viewport(x: number, y: number, width: number, height: number): void;
@@ -129,17 +479,29 @@ export interface GL {
   blendFunc(sfactor: number, dfactor: number): void;
   blendFuncSeparate(srcRGB: number, dstRGB: number, srcAlpha: number, dstAlpha: number): void;
   blendEquation(mode: number): void;
+  blendEquationSeparate(modeRGB: number, modeAlpha: number): void;
   blendColor(r: number, g: number, b: number, a: number): void;
   colorMask(r: boolean, g: boolean, b: boolean, a: boolean): void;
+  depthFunc(func: number): void;
+  depthMask(flag: boolean): void;
+  clearDepth(depth: number): void;
+  cullFace(mode: number): void;
+  frontFace(mode: number): void;
   stencilFunc(func: number, ref: number, mask: number): void;
+  stencilFuncSeparate(face: number, func: number, ref: number, mask: number): void;
   stencilOp(fail: number, zfail: number, zpass: number): void;
+  stencilOpSeparate(face: number, fail: number, zfail: number, zpass: number): void;
   stencilMask(mask: number): void;
+  stencilMaskSeparate(face: number, mask: number): void;
   clearStencil(s: number): void;
   clearColor(r: number, g: number, b: number, a: number): void;
   clear(mask: number): void;
 
-  /** Reads pixels (GL order: bottom row first) into `out` when given, else a new Buffer. */
-  readPixels(x: number, y: number, width: number, height: number, format: number, type: number, out?: Uint8Array): Buffer;
+  /**
+   * Reads pixels (GL order: bottom row first, rows padded to PACK_ALIGNMENT) into `out` when
+   * given (returned as a Buffer over the same memory), else into a new Buffer.
+   */
+  readPixels(x: number, y: number, width: number, height: number, format: number, type: number, out?: ArrayBufferView): Buffer;
 }
 
 export interface DisplayInfo {
