@@ -8,6 +8,11 @@ export function toByte(x: number): number {
   return x <= 0 ? 0 : x >= 1 ? 255 : Math.floor(x * 255 + 0.5);
 }
 
+/** The same for a value already in byte units (0..255), where exact halves stay exact. */
+export function roundByte(s: number): number {
+  return s <= 0 ? 0 : s >= 255 ? 255 : Math.floor(s + 0.5);
+}
+
 /** One output coordinate's taps along an axis: source indices (already clamped) and weights. */
 interface AxisTaps {
   index: Int32Array;
@@ -63,8 +68,9 @@ function doublingTaps(n: number, kind: UpsampleKind): AxisTaps {
 }
 
 /**
- * Doubles an 8-bit plane (values byte/255) in both directions without rounding: the result is
- * a (2w x 2h) plane of unit-range floats (not clamped; bicubic may overshoot [0,1]).
+ * Doubles an 8-bit plane in both directions without rounding: the result is a (2w x 2h) plane
+ * in byte units (0..255, not clamped: bicubic may overshoot). Byte units keep the x2 weights'
+ * products exact, so a value that is exactly k + 0.5 rounds up as round8 says.
  * `stride`/`offset` pick one channel out of interleaved data.
  */
 export function upsample2(plane: Uint8Array, width: number, height: number, kind: UpsampleKind,
@@ -84,7 +90,7 @@ export function upsample2(plane: Uint8Array, width: number, height: number, kind
       for (let k = 0; k < count; k++) {
         sum += xt.weight[x * count + k]! * plane[(inRow + xt.index[x * count + k]!) * stride + offset]!;
       }
-      rows[outRow + x] = sum / 255;
+      rows[outRow + x] = sum;
     }
   }
   const out = new Float64Array(ow * oh);
@@ -167,7 +173,7 @@ function resampleAxis(image: RasterImage, size: number, axis: 'x' | 'y'): Raster
           const w = taps.weight[along * taps.count + k]!;
           if (w !== 0) sum += w * image.data[lineStart + taps.index[along * taps.count + k]! * step + ch]!;
         }
-        data[(y * width + x) * channels + ch] = toByte(sum / 255);
+        data[(y * width + x) * channels + ch] = roundByte(sum);
       }
     }
   }

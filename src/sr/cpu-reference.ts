@@ -6,7 +6,7 @@
 // into a Float32Array (the GPU's float32 constants), so the inner loop is a plain
 // multiply-add over a row.
 import type { ConvLayer, LumaImage, RasterImage, SrModel } from './model.js';
-import { resampleCpu, toByte, upsample2 } from './cpu-filters.js';
+import { resampleCpu, roundByte, toByte, upsample2 } from './cpu-filters.js';
 
 /** What an engine does (the GPU engine has the same shape). */
 export interface UpscaleOptions {
@@ -169,12 +169,15 @@ export function runNetworkCpu(model: SrModel, luma: LumaImage): LumaImage {
       const stored = last.planes[(y & 1) * 2 + (x & 1)]![(y >> 1) * width + (x >> 1)]!;
       const i = y * ow + x;
       data[i] = residual && base
-        ? toByte(base[i]! + residual.gain * (stored / 255 - residual.offset))
+        ? toByte(base[i]! / 255 + residual.gain * (stored / 255 - residual.offset))
         : stored;
     }
   }
   return { width: ow, height: height * 2, data };
 }
+
+/** Neutral chroma: 128/255 is exact in 8 bits, so grey stays exactly grey. */
+export const CHROMA_ZERO = 128 / 255;
 
 /** BT.601 luma (8-bit) and chroma (8-bit, from the unrounded luma) of an RGB(A) image. */
 export function splitLumaChroma(image: RasterImage): { luma: LumaImage; cb: Uint8Array; cr: Uint8Array } {
@@ -189,8 +192,8 @@ export function splitLumaChroma(image: RasterImage): { luma: LumaImage; cb: Uint
     const b = data[i * channels + 2]! / 255;
     const y = 0.299 * r + 0.587 * g + 0.114 * b;
     luma[i] = toByte(y);
-    cb[i] = toByte((b - y) * 0.564 + 0.5);
-    cr[i] = toByte((r - y) * 0.713 + 0.5);
+    cb[i] = toByte((b - y) * 0.564 + CHROMA_ZERO);
+    cr[i] = toByte((r - y) * 0.713 + CHROMA_ZERO);
   }
   return { luma: { width, height, data: luma }, cb, cr };
 }
@@ -207,13 +210,13 @@ export function srStepCpu(model: SrModel, image: RasterImage): RasterImage {
   const data = new Uint8Array(count * channels);
   for (let i = 0; i < count; i++) {
     const yv = yo[i]! / 255;
-    const u = cbUp[i]! - 0.5;
-    const v = crUp[i]! - 0.5;
+    const u = cbUp[i]! / 255 - CHROMA_ZERO;
+    const v = crUp[i]! / 255 - CHROMA_ZERO;
     const o = i * channels;
     data[o] = toByte(yv + 1.403 * v);
     data[o + 1] = toByte(yv - 0.344 * u - 0.714 * v);
     data[o + 2] = toByte(yv + 1.773 * u);
-    if (alphaUp) data[o + 3] = toByte(alphaUp[i]!);
+    if (alphaUp) data[o + 3] = roundByte(alphaUp[i]!);
   }
   return { width: width * 2, height: height * 2, channels, data };
 }
