@@ -30,6 +30,11 @@ export interface ProgramBinary {
   binary: Buffer;
 }
 
+/** The names of the GL constants (TEXTURE_2D, RGBA, ...), for looking one up by name: `gl[name]`. */
+export type GLConstantName = {
+  [K in keyof GL]: K extends Uppercase<K> ? (GL[K] extends number ? K : never) : never;
+}[keyof GL];
+
 /** Range and precision of a shader precision qualifier (log2 values, as GL reports them). */
 export interface ShaderPrecisionFormat {
   rangeMin: number;

@@ -344,10 +344,11 @@ Napi::Value GetParameter(const Napi::CallbackInfo& info) {
       return a.Done(Napi::Number::New(a.Env(), value));
     }
     default: {
-      // Limits, bindings, bit depths and enum-valued state are single integers.
-      GLint value = 0;
-      glGetIntegerv(pname, &value);
-      return a.Done(Napi::Number::New(a.Env(), value));
+      // Limits, bindings, bit depths and enum-valued state are single integers. Room
+      // for more, so a multi-valued pname not listed above cannot write past `values`.
+      GLint values[16] = {0};
+      glGetIntegerv(pname, values);
+      return a.Done(Napi::Number::New(a.Env(), values[0]));
     }
   }
 }
