@@ -17,6 +17,12 @@ export interface DecodeOptions {
   limitSetting?: string;
 }
 
+/** libvips messages span lines and may end in a dangling colon; make them one clean line. */
+function oneLine(error: unknown): string {
+  const lines = String((error as Error).message ?? error).split('\n').map((l) => l.trim()).filter(Boolean);
+  return [...new Set(lines)].join('; ').replace(/:$/, '');
+}
+
 function pixels(count: number): string {
   return `${count.toLocaleString('en-US')} pixels`;
 }
@@ -29,7 +35,7 @@ export async function decodeImage(input: string | Buffer, label: string, options
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new ImageDecodeError(`${label}: not a readable image (${(error as Error).message.split('\n')[0]})`);
+    throw new ImageDecodeError(`${label}: not a readable image (${oneLine(error)})`);
   }
   const { width, height } = metadata;
   if (!width || !height) throw new ImageDecodeError(`${label}: the image has no size (${metadata.format ?? 'unknown format'})`);
@@ -48,7 +54,7 @@ export async function decodeImage(input: string | Buffer, label: string, options
       .toBuffer({ resolveWithObject: true });
     return toRgbOrRgba(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
   } catch (error) {
-    throw new ImageDecodeError(`${label}: cannot decode the ${metadata.format ?? ''} image (${(error as Error).message.split('\n')[0]})`);
+    throw new ImageDecodeError(`${label}: cannot decode the ${metadata.format ?? ''} image (${oneLine(error)})`);
   }
 }
 
