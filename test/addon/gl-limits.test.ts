@@ -1,7 +1,10 @@
 // Limits, strings, precision, extensions and program binaries as the driver reports them.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
 import type { GL } from 'node-drm-gbm-egl';
+import { repoRoot } from '../../src/util/paths.js';
 import { buildProgram, drawPixels, quadVertices } from './fixtures/gl-pattern.js';
 
 const display = openHeadless({ width: 8, height: 8 });
@@ -117,4 +120,29 @@ t.test('program binaries round-trip when the driver offers a format', async (t) 
   t.equal(gl.programBinary(gl.createProgram(), 0x1234, binary!.binary), false, 'an unknown format is rejected');
   t.equal(gl.getError(), gl.NO_ERROR);
   gl.useProgram(null);
+});
+
+t.test('without a shader cache Mesa offers no formats, and getProgramBinary returns null', async (t) => {
+  // MESA_SHADER_CACHE_DISABLE is read when the driver starts, so this needs a fresh process.
+  const script = `
+    import { openHeadless } from 'node-drm-gbm-egl';
+    const { gl, close } = openHeadless({ width: 4, height: 4 });
+    const program = gl.createProgram();
+    for (const [type, source] of [[gl.VERTEX_SHADER, 'void main() { gl_Position = vec4(0.0); }'],
+                                  [gl.FRAGMENT_SHADER, 'void main() { gl_FragColor = vec4(1.0); }']]) {
+      const shader = gl.createShader(type);
+      gl.shaderSource(shader, source);
+      gl.compileShader(shader);
+      gl.attachShader(program, shader);
+    }
+    gl.linkProgram(program);
+    console.log(JSON.stringify({ formats: gl.getProgramBinaryFormats(), binary: gl.getProgramBinary(program) }));
+    close();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: repoRoot, // where node_modules/node-drm-gbm-egl resolves
+    env: { ...process.env, MESA_SHADER_CACHE_DISABLE: 'true' },
+  });
+  const { formats, binary } = JSON.parse(stdout) as { formats: number[]; binary: unknown };
+  t.same(formats, [], 'no formats');
+  t.equal(binary, null, 'getProgramBinary returns null');
 });
