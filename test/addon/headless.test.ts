@@ -1,7 +1,10 @@
 // The headless display on real Mesa (llvmpipe): draw a known pattern, present it,
 // read back exact pixels.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { DisplayError, openHeadless } from 'node-drm-gbm-egl';
+import { repoRoot } from '../../src/util/paths.js';
 import { drawPattern, expectedPattern, firstDifference } from './fixtures/gl-pattern.js';
 
 t.test('a drawn pattern reads back exactly, top row first', async (t) => {
@@ -90,4 +93,27 @@ t.test('two displays on one thread: present and readPixels use their own context
   a.close();
   t.same([...b.readPixels().subarray(0, 4)], [0, 0, 255, 255], 'closing one leaves the other working');
   b.close();
+});
+
+/** Tries openHeadless in a fresh process with `env` added; returns the error it raised, or null. */
+async function openInChild(env: Record<string, string>): Promise<{ name: string; code: string; message: string } | null> {
+  const script = `
+    import { openHeadless } from 'node-drm-gbm-egl';
+    try { openHeadless({ width: 2, height: 2 }).close(); console.log('null'); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+  });
+  return JSON.parse(stdout);
+}
+
+t.test('missing Mesa pieces are DisplayErrors that name the Debian packages', async (t) => {
+  // glvnd finds no EGL vendor library: as if libegl-mesa0 were not installed.
+  const noVendor = await openInChild({ __EGL_VENDOR_LIBRARY_FILENAMES: '/nonexistent/50_mesa.json' });
+  t.match(noVendor, { name: 'DisplayError', code: 'egl', message: /libegl-mesa0.*apt-get install libegl-mesa0 libgl1-mesa-dri/s });
+  // Mesa's EGL finds no driver: as if libgl1-mesa-dri were not installed.
+  const noDriver = await openInChild({ LIBGL_DRIVERS_PATH: '/nonexistent' });
+  t.match(noDriver, { name: 'DisplayError', code: 'egl', message: /no Mesa GL driver could be loaded.*libgl1-mesa-dri/s });
+  t.equal(await openInChild({}), null, 'with everything in place it opens');
 });

@@ -43,8 +43,8 @@ EGLDisplay AcquireSurfacelessDisplay() {
   }
   const char* clientExtensions = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
   if (clientExtensions == nullptr || !HasExtensionWord(clientExtensions, "EGL_EXT_platform_base")) {
-    throw OpenError{"egl", std::string("EGL has no platform support (EGL_EXT_platform_base is missing): libEGL is not Mesa's "
-                                       "or is too old. ") + kPackageAdvice};
+    throw OpenError{"egl", std::string("no usable EGL implementation: EGL_EXT_platform_base is missing, so Mesa's EGL "
+                                       "(libegl-mesa0) is not installed or libEGL is too old. ") + kPackageAdvice};
   }
   if (!HasExtensionWord(clientExtensions, "EGL_MESA_platform_surfaceless")) {
     throw OpenError{"egl", std::string("EGL has no surfaceless platform (EGL_MESA_platform_surfaceless is missing; "
@@ -63,8 +63,8 @@ EGLDisplay AcquireSurfacelessDisplay() {
   EGLint major = 0, minor = 0;
   if (!eglInitialize(display, &major, &minor)) {
     throw OpenError{"egl", std::string("eglInitialize on the surfaceless platform failed (") + EglErrorName(eglGetError()) +
-                               "): no Mesa driver could be loaded. " + kPackageAdvice +
-                               " Without a GPU, LIBGL_ALWAYS_SOFTWARE=1 selects llvmpipe."};
+                               "): no Mesa GL driver could be loaded (not even llvmpipe, from libgl1-mesa-dri). " +
+                               kPackageAdvice};
   }
   surfacelessDisplay = display;
   surfacelessUsers = 1;
