@@ -159,6 +159,8 @@ export function runLayersCpu(layers: readonly ConvLayer[], luma: LumaImage): Act
 export function runNetworkCpu(model: SrModel, luma: LumaImage): LumaImage {
   const { width, height } = luma;
   const last = runLayersCpu(model.layers, luma);
+  // The residual in byte units: with dyadic gain and offset (0.5, 1) it is exact, so a value that
+  // is exactly k + 0.5 rounds up as round8 says instead of wherever float error puts it.
   const residual = model.output.residual;
   const base = residual ? upsample2(luma.data, width, height, residual.base) : null;
   const ow = width * 2;
@@ -169,7 +171,7 @@ export function runNetworkCpu(model: SrModel, luma: LumaImage): LumaImage {
       const stored = last.planes[(y & 1) * 2 + (x & 1)]![(y >> 1) * width + (x >> 1)]!;
       const i = y * ow + x;
       data[i] = residual && base
-        ? toByte(base[i]! / 255 + residual.gain * (stored / 255 - residual.offset))
+        ? roundByte(base[i]! + residual.gain * (stored - residual.offset * 255))
         : stored;
     }
   }
