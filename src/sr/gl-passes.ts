@@ -1,0 +1,134 @@
+// The GL plumbing every SR pass shares: RGBA8 textures with NEAREST + CLAMP_TO_EDGE (so a
+// read past the edge replicates it), one framebuffer re-targeted per pass, a full-viewport
+// quad, programs with their uniform locations, and uploads/readbacks of image rectangles.
+import type { GL, GLBuffer, GLFramebuffer, GLProgram, GLTexture, GLUniformLocation } from 'node-drm-gbm-egl';
+import { POSITION_ATTRIBUTE, type ProgramCache } from './program-cache.js';
+
+/** A texture with the size its storage was last given. */
+export interface Texture {
+  handle: GLTexture;
+  width: number;
+  height: number;
+}
+
+export interface Program {
+  handle: GLProgram;
+  uniforms: Map<string, GLUniformLocation | null>;
+}
+
+export type UniformValue = number | [number, number];
+
+export class PassRunner {
+  private readonly quad: GLBuffer;
+  private readonly framebuffer: GLFramebuffer;
+  private readonly textures = new Set<Texture>();
+  private readonly programs = new Map<string, Program>();
+
+  constructor(readonly gl: GL, private readonly cache: ProgramCache, private readonly vertexSource: string) {
+    this.quad = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER!, this.quad);
+    gl.bufferData(gl.ARRAY_BUFFER!, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW!);
+    this.framebuffer = gl.createFramebuffer();
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT!, 1);
+    gl.pixelStorei(gl.PACK_ALIGNMENT!, 1);
+  }
+
+  /** The program for this fragment source (compiled once per runner, cached on disk). */
+  program(fragment: string): Program {
+    let program = this.programs.get(fragment);
+    if (!program) {
+      program = { handle: this.cache.program(this.vertexSource, fragment), uniforms: new Map() };
+      this.programs.set(fragment, program);
+    }
+    return program;
+  }
+
+  createTexture(): Texture {
+    const { gl } = this;
+    const handle = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D!, handle);
+    gl.texParameteri(gl.TEXTURE_2D!, gl.TEXTURE_MIN_FILTER!, gl.NEAREST!);
+    gl.texParameteri(gl.TEXTURE_2D!, gl.TEXTURE_MAG_FILTER!, gl.NEAREST!);
+    gl.texParameteri(gl.TEXTURE_2D!, gl.TEXTURE_WRAP_S!, gl.CLAMP_TO_EDGE!);
+    gl.texParameteri(gl.TEXTURE_2D!, gl.TEXTURE_WRAP_T!, gl.CLAMP_TO_EDGE!);
+    const texture = { handle, width: 0, height: 0 };
+    this.textures.add(texture);
+    return texture;
+  }
+
+  deleteTexture(texture: Texture): void {
+    this.gl.deleteTexture(texture.handle);
+    this.textures.delete(texture);
+  }
+
+  /** Gives the texture storage of exactly this size (its edge must be the data's edge: clamping pads). */
+  resize(texture: Texture, width: number, height: number): void {
+    if (texture.width === width && texture.height === height) return;
+    const { gl } = this;
+    gl.bindTexture(gl.TEXTURE_2D!, texture.handle);
+    gl.texImage2D(gl.TEXTURE_2D!, 0, gl.RGBA!, width, height, 0, gl.RGBA!, gl.UNSIGNED_BYTE!, null);
+    texture.width = width;
+    texture.height = height;
+  }
+
+  /** Uploads RGBA bytes (rows top to bottom = GL rows 0, 1, ...), resizing the texture to fit. */
+  upload(texture: Texture, width: number, height: number, rgba: Uint8Array): void {
+    const { gl } = this;
+    gl.bindTexture(gl.TEXTURE_2D!, texture.handle);
+    if (texture.width === width && texture.height === height) {
+      gl.texSubImage2D(gl.TEXTURE_2D!, 0, 0, 0, width, height, gl.RGBA!, gl.UNSIGNED_BYTE!, rgba);
+    } else {
+      gl.texImage2D(gl.TEXTURE_2D!, 0, gl.RGBA!, width, height, 0, gl.RGBA!, gl.UNSIGNED_BYTE!, rgba);
+      texture.width = width;
+      texture.height = height;
+    }
+  }
+
+  /** Draws `program` over all of `target` with `inputs` bound to its samplers. */
+  draw(program: Program, target: Texture, inputs: Record<string, Texture>, uniforms: Record<string, UniformValue> = {}): void {
+    const { gl } = this;
+    gl.bindFramebuffer(gl.FRAMEBUFFER!, this.framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER!, gl.COLOR_ATTACHMENT0!, gl.TEXTURE_2D!, target.handle, 0);
+    gl.viewport(0, 0, target.width, target.height);
+    gl.useProgram(program.handle);
+    let unit = 0;
+    for (const [name, texture] of Object.entries(inputs)) {
+      gl.activeTexture(gl.TEXTURE0! + unit);
+      gl.bindTexture(gl.TEXTURE_2D!, texture.handle);
+      gl.uniform1i(this.location(program, name), unit);
+      unit++;
+    }
+    for (const [name, value] of Object.entries(uniforms)) {
+      const location = this.location(program, name);
+      if (typeof value === 'number') gl.uniform1f(location, value);
+      else gl.uniform2f(location, value[0], value[1]);
+    }
+    gl.bindBuffer(gl.ARRAY_BUFFER!, this.quad);
+    gl.enableVertexAttribArray(POSITION_ATTRIBUTE);
+    gl.vertexAttribPointer(POSITION_ATTRIBUTE, 2, gl.FLOAT!, false, 0, 0);
+    gl.drawArrays(gl.TRIANGLE_STRIP!, 0, 4);
+  }
+
+  /** RGBA bytes of the texture, rows in upload order. */
+  read(texture: Texture, out?: Uint8Array): Uint8Array {
+    const { gl } = this;
+    gl.bindFramebuffer(gl.FRAMEBUFFER!, this.framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER!, gl.COLOR_ATTACHMENT0!, gl.TEXTURE_2D!, texture.handle, 0);
+    return gl.readPixels(0, 0, texture.width, texture.height, gl.RGBA!, gl.UNSIGNED_BYTE!, out);
+  }
+
+  private location(program: Program, name: string): GLUniformLocation | null {
+    if (!program.uniforms.has(name)) program.uniforms.set(name, this.gl.getUniformLocation(program.handle, name));
+    return program.uniforms.get(name)!;
+  }
+
+  close(): void {
+    const { gl } = this;
+    for (const texture of this.textures) gl.deleteTexture(texture.handle);
+    for (const program of this.programs.values()) gl.deleteProgram(program.handle);
+    this.textures.clear();
+    this.programs.clear();
+    gl.deleteFramebuffer(this.framebuffer);
+    gl.deleteBuffer(this.quad);
+  }
+}

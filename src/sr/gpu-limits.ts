@@ -1,0 +1,54 @@
+// The GPU's limits that the SR engine plans with, queried at run time (DESIGN.md: never assume a
+// Pi's numbers), and overridable so tests can play a Pi 3 (2048) or force tiny tiles.
+import type { GL } from 'node-drm-gbm-egl';
+import type { PassLimits } from './shader-gen.js';
+
+export interface GpuLimits extends PassLimits {
+  /** The largest texture/render target side the engine may use (tiles are sized to fit it). */
+  maxTileSize: number;
+  /** Whether fragment shaders have highp floats (texel addressing of big textures needs it). */
+  fragmentHighp: boolean;
+  renderer: string;
+  version: string;
+}
+
+/** Default fetch budget per pass: generous for llvmpipe and v3d, within what vc4 compiles. */
+export const DEFAULT_MAX_FETCHES_PER_PASS = 64;
+/** Without highp, texel coordinates lose precision above this size. */
+const MEDIUMP_MAX_TILE = 512;
+
+export interface LimitOverrides {
+  maxTileSize?: number;
+  maxFetchesPerPass?: number;
+  maxTextureUnits?: number;
+}
+
+function intParameter(gl: GL, name: 'MAX_TEXTURE_SIZE' | 'MAX_VIEWPORT_DIMS' | 'MAX_RENDERBUFFER_SIZE' | 'MAX_TEXTURE_IMAGE_UNITS'): number {
+  const value = gl.getParameter(gl[name]);
+  const n = Array.isArray(value) ? Math.min(...value.map(Number)) : Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`GL reports no usable ${name} (${String(value)})`);
+  return n;
+}
+
+/** Whether the fragment stage has highp floats (precision 0 means it has none). */
+function hasFragmentHighp(gl: GL): boolean {
+  return gl.getShaderPrecisionFormat(gl.FRAGMENT_SHADER!, gl.HIGH_FLOAT!).precision > 0;
+}
+
+export function queryGpuLimits(gl: GL, overrides: LimitOverrides = {}): GpuLimits {
+  const fragmentHighp = hasFragmentHighp(gl);
+  const hardware = Math.min(
+    intParameter(gl, 'MAX_TEXTURE_SIZE'),
+    intParameter(gl, 'MAX_VIEWPORT_DIMS'),
+    intParameter(gl, 'MAX_RENDERBUFFER_SIZE'),
+    fragmentHighp ? Infinity : MEDIUMP_MAX_TILE,
+  );
+  return {
+    maxTileSize: Math.min(hardware, overrides.maxTileSize ?? Infinity),
+    maxTextureUnits: Math.min(intParameter(gl, 'MAX_TEXTURE_IMAGE_UNITS'), overrides.maxTextureUnits ?? Infinity),
+    maxFetchesPerPass: overrides.maxFetchesPerPass ?? DEFAULT_MAX_FETCHES_PER_PASS,
+    fragmentHighp,
+    renderer: String(gl.getParameter(gl.RENDERER!)),
+    version: String(gl.getParameter(gl.VERSION!)),
+  };
+}

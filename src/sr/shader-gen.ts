@@ -1,0 +1,269 @@
+// Generates the GLSL ES 1.00 fragment shaders of the SR network from a model: one pass per
+// 4 output channels, weights baked in as constants, filled into the templates in shaders/.
+// Pure (no GL): the engine compiles what this returns; tests and the benchmark can inspect it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { shadersDir } from '../util/paths.js';
+import type { ConvLayer, SrModel } from './model.js';
+
+/** The GPU limits that decide whether a model fits (see gpu-limits.ts for where they come from). */
+export interface PassLimits {
+  /** MAX_TEXTURE_IMAGE_UNITS: samplers one fragment shader may use. */
+  maxTextureUnits: number;
+  /** Texture fetches one pass may make (VideoCore drivers fail on shaders with too many). */
+  maxFetchesPerPass: number;
+}
+
+/** Raised when a model cannot run on this GPU: names the layer and the limit. */
+export class ModelLimitError extends Error {
+  override readonly name = 'ModelLimitError';
+}
+
+/** One fragment-shader pass of a convolution layer. */
+export interface ConvPass {
+  /** Index of the layer in model.layers. */
+  layer: number;
+  /** The output texture (output channels 4*outputTexture .. +3). */
+  outputTexture: number;
+  /** The previous activation's textures this pass samples, in sampler order (u_in0, u_in1, ...). */
+  inputTextures: number[];
+  /** true for the first layer, which reads the packed luma texture instead. */
+  packedInput: boolean;
+  fetches: number;
+  fragment: string;
+}
+
+const templateCache = new Map<string, string>();
+
+/** A template from shaders/ with its {{SLOTS}} filled; every slot must be given. */
+export function fillTemplate(name: string, slots: Record<string, string | number>): string {
+  let text = templateCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(shadersDir, name), 'utf8');
+    templateCache.set(name, text);
+  }
+  const filled = text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
+    const value = key === 'PRECISION' ? precisionBlock() : slots[key];
+    if (value === undefined) throw new Error(`shader template ${name}: no value for {{${key}}}`);
+    return String(value);
+  });
+  return filled;
+}
+
+function precisionBlock(): string {
+  const text = templateCache.get('precision.glsl') ?? readFileSync(join(shadersDir, 'precision.glsl'), 'utf8');
+  templateCache.set('precision.glsl', text);
+  return text.trim();
+}
+
+/** A float literal GLSL ES 1.00 accepts, exact for float32 values. */
+export function glslFloat(x: number): string {
+  const f = Math.fround(x);
+  if (!Number.isFinite(f)) throw new RangeError(`weight ${x} is not a finite float32`);
+  if (Number.isInteger(f) && Math.abs(f) < 1e9) return `${f}.0`;
+  const text = f.toPrecision(9);
+  return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
+function vec4(values: number[]): string {
+  return `vec4(${values.map(glslFloat).join(', ')})`;
+}
+
+/** Radius of the margin around the packed luma texture: covers layer 1's window and the bicubic base. */
+export function packedMargin(model: SrModel): number {
+  return Math.max((model.layers[0]!.kernel - 1) / 2, 2);
+}
+
+/** Input channels output channel `o` of `layer` reads. */
+function inputsOf(layer: ConvLayer, o: number): { first: number; count: number } {
+  const inPerGroup = layer.in / layer.groups;
+  const outPerGroup = layer.out / layer.groups;
+  return { first: Math.floor(o / outPerGroup) * inPerGroup, count: inPerGroup };
+}
+
+/** Weight of input channel `c` (absolute) at kernel position (kx, ky) for output `o`; 0 when not connected. */
+function weightAt(layer: ConvLayer, o: number, c: number, kx: number, ky: number): number {
+  if (o >= layer.out) return 0;
+  const { first, count } = inputsOf(layer, o);
+  if (c < first || c >= first + count) return 0;
+  const k = layer.kernel;
+  return layer.weights[((o * count + (c - first)) * k + ky) * k + kx]!;
+}
+
+function biasOf(layer: ConvLayer, firstOut: number): number[] {
+  return [0, 1, 2, 3].map((j) => (firstOut + j < layer.out ? layer.bias[firstOut + j]! : 0));
+}
+
+function describe(layer: ConvLayer, index: number): string {
+  const groups = layer.groups > 1 ? `, groups ${layer.groups}` : '';
+  return `layer ${index + 1} (conv ${layer.kernel}x${layer.kernel}, ${layer.in}->${layer.out}${groups})`;
+}
+
+/**
+ * Accumulates one fetched texel `s` (as bytes) into acc: `acc += s.x * vec4(w0) + s.y * vec4(w1) + ...`,
+ * the column form (llvmpipe runs it about twice as fast as a constant mat4 product), leaving
+ * out components no output of the pass reads.
+ */
+function accumulate(columns: Array<number[] | null>): string | null {
+  const terms: string[] = [];
+  columns.forEach((column, component) => {
+    // The shaders read bytes (0..255): each weight is divided by 255 here, once.
+    const perByte = column?.map((w) => Math.fround(w) / 255);
+    if (perByte && perByte.some((w) => w !== 0)) terms.push(`s.${'xyzw'[component]} * ${vec4(perByte)}`);
+  });
+  return terms.length ? `  acc += ${terms.join(' + ')};` : null;
+}
+
+/** The passes of a layer that reads full-resolution activation textures (every layer but the first). */
+function layerPasses(layer: ConvLayer, index: number, limits: PassLimits): ConvPass[] {
+  const passes: ConvPass[] = [];
+  const r = (layer.kernel - 1) / 2;
+  for (let out = 0; out * 4 < layer.out; out++) {
+    const outputs = [0, 1, 2, 3].map((j) => out * 4 + j);
+    const textures = new Set<number>();
+    for (const o of outputs) {
+      if (o >= layer.out) continue;
+      const { first, count } = inputsOf(layer, o);
+      for (let c = first; c < first + count; c++) textures.add(Math.floor(c / 4));
+    }
+    const inputTextures = [...textures].sort((a, b) => a - b);
+    const fetches = inputTextures.length * layer.kernel * layer.kernel;
+    checkPassLimits(layer, index, inputTextures.length, fetches, limits);
+    const body: string[] = [];
+    inputTextures.forEach((texture, sampler) => {
+      for (let ky = 0; ky < layer.kernel; ky++) {
+        for (let kx = 0; kx < layer.kernel; kx++) {
+          const columns = [0, 1, 2, 3].map((component) =>
+            outputs.map((o) => weightAt(layer, o, texture * 4 + component, kx, ky)));
+          const line = accumulate(columns);
+          if (!line) continue;
+          body.push(`  s = tap(u_in${sampler}, vec2(${glslFloat(kx - r)}, ${glslFloat(ky - r)}));`, line);
+        }
+      }
+    });
+    const samplers = inputTextures.map((_, sampler) => `uniform sampler2D u_in${sampler};`).join('\n');
+    const fragment = fillTemplate('conv.frag', { SAMPLERS: samplers, BIAS: vec4(biasOf(layer, out * 4)), BODY: body.join('\n') });
+    passes.push({ layer: index, outputTexture: out, inputTextures, packedInput: false, fetches, fragment });
+  }
+  return passes;
+}
+
+/** The passes of the first layer (1 input channel), reading the 2x2-packed luma texture. */
+function firstLayerPasses(layer: ConvLayer, margin: number, limits: PassLimits): ConvPass[] {
+  if (layer.in !== 1) throw new ModelLimitError(`${describe(layer, 0)}: the first layer must read the 1 luma channel`);
+  const r = (layer.kernel - 1) / 2;
+  // Fetch positions -r, -r+2, ... cover the window -r..r with 2x2 blocks.
+  const positions: number[] = [];
+  for (let p = -r; p <= r; p += 2) positions.push(p);
+  const fetches = positions.length * positions.length;
+  checkPassLimits(layer, 0, 1, fetches, limits);
+  const passes: ConvPass[] = [];
+  for (let out = 0; out * 4 < layer.out; out++) {
+    const outputs = [0, 1, 2, 3].map((j) => out * 4 + j);
+    const body: string[] = [];
+    for (const py of positions) {
+      for (const px of positions) {
+        const columns = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([ox, oy]) => {
+          const dx = px + ox!;
+          const dy = py + oy!;
+          if (dx > r || dy > r) return null; // outside the window: the packed neighbour is not used
+          return outputs.map((o) => weightAt(layer, o, 0, dx + r, dy + r));
+        });
+        const line = accumulate(columns);
+        if (!line) continue;
+        body.push(`  s = tap(vec2(${glslFloat(px)}, ${glslFloat(py)}));`, line);
+      }
+    }
+    const fragment = fillTemplate('conv-packed.frag', { MARGIN: margin, BIAS: vec4(biasOf(layer, out * 4)), BODY: body.join('\n') });
+    passes.push({ layer: 0, outputTexture: out, inputTextures: [], packedInput: true, fetches, fragment });
+  }
+  return passes;
+}
+
+function checkPassLimits(layer: ConvLayer, index: number, samplers: number, fetches: number, limits: PassLimits): void {
+  // The output pass also needs 3 samplers; conv passes are the ones a model can push too far.
+  if (samplers > limits.maxTextureUnits) {
+    throw new ModelLimitError(`${describe(layer, index)} needs ${samplers} input textures in one pass, ` +
+      `but this GPU allows ${limits.maxTextureUnits} (MAX_TEXTURE_IMAGE_UNITS). ` +
+      'Use grouped convolutions or fewer input channels per group for this layer.');
+  }
+  if (fetches > limits.maxFetchesPerPass) {
+    throw new ModelLimitError(`${describe(layer, index)} needs ${fetches} texture fetches in one pass, ` +
+      `but the limit is ${limits.maxFetchesPerPass} fetches per pass. ` +
+      'Use a smaller kernel or grouped convolutions (fewer input channels per group) for this layer.');
+  }
+}
+
+/** Every conv pass of the model, layer by layer; throws ModelLimitError when a layer breaks a limit. */
+export function generateConvPasses(model: SrModel, limits: PassLimits): ConvPass[][] {
+  const last = model.layers[model.layers.length - 1];
+  if (!last || last.out !== 4) {
+    throw new ModelLimitError(`model "${model.name}": the last layer must have 4 channels (2x2 sub-pixels), not ${last?.out ?? 0}`);
+  }
+  return model.layers.map((layer, index) =>
+    index === 0 ? firstLayerPasses(layer, packedMargin(model), limits) : layerPasses(layer, index, limits));
+}
+
+// PyTorch's cubic convolution (A = -0.75) at the two phases of a x2 upsampling.
+const A = -0.75;
+const cubicNear = (x: number): number => ((A + 2) * x - (A + 3)) * x * x + 1;
+const cubicFar = (x: number): number => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+/** Weights of taps i-2..i+1 for even outputs (source offset -0.25, t = 0.75). */
+const BICUBIC_EVEN = [cubicFar(1.75), cubicNear(0.75), cubicNear(0.25), cubicFar(1.25)];
+
+/** The x2 step's output pass: depth-to-space, residual base, chroma; colour or luma only. */
+export function generateOutputPass(model: SrModel, output: 'colour' | 'luma'): string {
+  const residual = model.output.residual;
+  let base = '';
+  let luma = 'v';
+  if (residual) {
+    if (residual.base === 'bilinear') {
+      base = [
+        '  vec2 wb = mix(vec2(0.75), vec2(0.25), d);',
+        '  base = dot(packedAt(lr - 1.0 + d), blockWeights(vec2(1.0 - wb.x, wb.x), vec2(1.0 - wb.y, wb.y)));',
+      ].join('\n');
+    } else {
+      const even = vec4(BICUBIC_EVEN);
+      const odd = vec4([...BICUBIC_EVEN].reverse());
+      base = [
+        `  // Bicubic x2: taps i-2..i+1 (even outputs) or i-1..i+2 (odd), four 2x2 blocks.`,
+        `  vec4 wx = mix(${even}, ${odd}, d.x);`,
+        `  vec4 wy = mix(${even}, ${odd}, d.y);`,
+        '  vec2 start = lr - 2.0 + d;',
+        '  base = dot(packedAt(start), blockWeights(wx.xy, wy.xy))',
+        '       + dot(packedAt(start + vec2(2.0, 0.0)), blockWeights(wx.zw, wy.xy))',
+        '       + dot(packedAt(start + vec2(0.0, 2.0)), blockWeights(wx.xy, wy.zw))',
+        '       + dot(packedAt(start + vec2(2.0, 2.0)), blockWeights(wx.zw, wy.zw));',
+      ].join('\n');
+    }
+    luma = `base + ${glslFloat(residual.gain)} * (v - ${glslFloat(residual.offset * 255)})`; // in bytes
+  }
+  const colour = [
+    '  float cb = c.x - 128.0;', // neutral chroma is 128 (bytes)
+    '  float cr = c.y - 128.0;',
+    '  vec3 rgb = vec3(yo + 1.403 * cr, yo - 0.344 * cb - 0.714 * cr, yo + 1.773 * cb);',
+    '  gl_FragColor = vec4(floor(clamp(rgb, 0.0, 255.0) + 0.5), floor(c.z + 0.5)) / 255.0;',
+  ].join('\n');
+  return fillTemplate('sr-output.frag', {
+    MARGIN: packedMargin(model),
+    BASE: base,
+    LUMA: luma,
+    OUTPUT: output === 'colour' ? colour : '  gl_FragColor = vec4(yo, yo, yo, 255.0) / 255.0;',
+  });
+}
+
+export function generateLumaPackPass(model: SrModel): string {
+  return fillTemplate('luma-pack.frag', { MARGIN: packedMargin(model) });
+}
+
+export function generateChromaPass(): string {
+  return fillTemplate('chroma.frag', {});
+}
+
+export function generateResamplePass(axis: 'x' | 'y', maxTaps: number): string {
+  return fillTemplate('resample.frag', { AXIS: axis, MAX_TAPS: maxTaps });
+}
+
+export function vertexShader(): string {
+  return fillTemplate('quad.vert', {});
+}
