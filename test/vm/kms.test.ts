@@ -1,0 +1,120 @@
+// The KMS path on a real (virtual) screen: a qemu VM with a virtio-gpu at 1920x1080
+// runs test/vm/guest.ts, which opens the display with openDisplay(), shows a pattern
+// (modeset), then a second one (page flip), and closes on SIGTERM; once on the main
+// thread, once from a worker thread. The virtual screen is captured with the qemu
+// monitor's screendump and compared pixel for pixel: the patterns are pure colours,
+// so scan-out must reproduce them exactly.
+import t, { type Test } from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../../src/util/paths.js';
+import { gridPattern, overlapPattern, renderBlocks, type Block } from './patterns.js';
+import { buildInitramfs, describeDifference, findVmTools, TestVm, type Screen } from './vm.js';
+
+const WIDTH = 1920;
+const HEIGHT = 1080;
+// Everything in the guest runs under TCG emulation (node start-up alone takes seconds).
+const STEP_TIMEOUT_MS = 180_000;
+
+interface Crtc {
+  id: number;
+  fbId: number;
+  mode: string | null;
+}
+
+const patternScreen = (blocks: Block[]): Screen => ({ width: WIDTH, height: HEIGHT, pixels: renderBlocks(blocks, WIDTH, HEIGHT) });
+
+const tools = findVmTools();
+if ('missing' in tools) {
+  // On CI the VM must run: a missing tool is a failure there, not a skip.
+  if (process.env.UPREZ_REQUIRE_VM) t.fail(`the KMS VM test cannot run: ${tools.missing}`);
+  else t.test('KMS display in a qemu VM', { skip: `the KMS VM test cannot run here: ${tools.missing}` }, () => {});
+} else {
+  t.test('KMS display in a qemu VM', { timeout: 600_000 }, async (t) => {
+    const started = Date.now();
+    const workDir = mkdtempSync(join(tmpdir(), 'uprez-vm-'));
+    const initramfs = buildInitramfs(tools, join(repoRoot, 'dist', 'test', 'vm', 'guest.js'));
+    const vm = await TestVm.boot(tools, initramfs, workDir);
+    t.teardown(async () => {
+      await vm.kill();
+      // UPREZ_VM_KEEP=1 keeps the screendumps (PPM) and the serial console's log to look at.
+      if (process.env.UPREZ_VM_KEEP) {
+        writeFileSync(join(workDir, 'serial.log'), vm.log.join('\n') + '\n');
+        t.comment(`screendumps and serial.log kept in ${workDir}`);
+      }
+      else rmSync(workDir, { recursive: true, force: true });
+    });
+    let dumps = 0;
+    const screendump = () => vm.screendump(join(workDir, `screen-${dumps++}.ppm`));
+
+    // The screen must show `expected`; a frame can take a moment to reach qemu's
+    // display surface after the guest announced it, so look again a few times.
+    async function expectScreen(t: Test, expected: Screen, what: string): Promise<void> {
+      let difference = '';
+      for (let attempt = 0; attempt < 10; attempt++) {
+        difference = describeDifference(await screendump(), expected);
+        if (difference === '') break;
+        await sleep(500);
+      }
+      t.equal(difference, '', `the virtual screen shows ${what}, pixel for pixel`);
+    }
+
+    const booted = await vm.next('booted', 120_000);
+    t.match(booted.dri, /card\d/, 'virtio-gpu gives the guest a DRM card');
+    const bootSeconds = (Date.now() - started) / 1000;
+    const consoleScreen = await screendump();
+    t.ok(consoleScreen.pixels.some((value) => value !== 0), 'the text console shows something before the test');
+
+    const timings: string[] = [];
+    for (const thread of ['main', 'worker']) {
+      await t.test(`openDisplay, modeset, page flip and close on the ${thread} thread`, async (t) => {
+        vm.send(`start ${thread}`);
+        const before = await vm.next('crtc-before', STEP_TIMEOUT_MS);
+        t.equal(before.thread, thread);
+        const crtcBefore = before.crtc as Crtc | null;
+        t.ok(crtcBefore && crtcBefore.fbId > 0 && crtcBefore.mode, `the console's CRTC is on before: ${JSON.stringify(crtcBefore)}`);
+
+        const opened = await vm.next('opened', STEP_TIMEOUT_MS);
+        t.match(opened, {
+          backend: 'kms', card: /^\/dev\/dri\/card\d+$/, driver: 'virtio_gpu', connector: /^Virtual-\d+$/,
+          mode: /^1920x1080@\d+(\.\d+)?$/, width: WIDTH, height: HEIGHT, glRenderer: /\S/, eglVersion: /^1\.\d/,
+        }, `openDisplay() found the virtual screen: ${JSON.stringify(opened)}`);
+
+        const first = await vm.next('frame', STEP_TIMEOUT_MS);
+        t.equal(first.pattern, 'grid');
+        const firstCrtc = first.crtc as Crtc;
+        t.not(firstCrtc.fbId, crtcBefore?.fbId, "the CRTC scans out the display's own framebuffer after the modeset");
+        await expectScreen(t, patternScreen(gridPattern(WIDTH, HEIGHT)), 'the grid pattern (first frame, modeset)');
+
+        const errors = await vm.next('errors', STEP_TIMEOUT_MS);
+        t.match(errors.busy, { name: 'DisplayError', code: 'drm-master-busy', message: /desktop session.*another uprez instance.*systemctl stop/s },
+          'a second openDisplay() while the screen is taken says who to stop');
+        t.match(errors.badMode, { name: 'DisplayError', code: 'mode-not-available', message: /1234x567.*Available: .*1920x1080@/ },
+          'an absent mode is refused with the list of modes');
+
+        vm.send('flip');
+        const second = await vm.next('frame', STEP_TIMEOUT_MS);
+        t.equal(second.pattern, 'overlap');
+        t.not((second.crtc as Crtc).fbId, firstCrtc.fbId, 'the page flip put another framebuffer on the CRTC');
+        await expectScreen(t, patternScreen(overlapPattern(WIDTH, HEIGHT)), 'the overlap pattern (second frame, page flip)');
+
+        vm.send('stop');
+        const closed = await vm.next('closed', STEP_TIMEOUT_MS);
+        t.same(closed.crtc, crtcBefore, 'close() restored the CRTC found at start (same framebuffer id and mode)');
+        const exited = await vm.next('exited', 60_000);
+        t.equal(exited.code, 0, 'the guest program exits with 0 on SIGTERM');
+        await expectScreen(t, consoleScreen, 'the text console again after close()');
+        timings.push(`${thread}: opened in ${String(opened.ms)} ms, first frame ${String(first.ms)} ms, flip ${String(second.ms)} ms`);
+      });
+    }
+
+    vm.send('poweroff');
+    const giveUp = new AbortController();
+    const code = await Promise.race([vm.exited, sleep(30_000, 'timeout', { signal: giveUp.signal }).catch(() => 'aborted')]);
+    giveUp.abort();
+    t.equal(code, 0, 'the VM powers off');
+    t.comment(`VM boot ${bootSeconds.toFixed(1)} s; ${timings.join('; ')}; whole test ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+}

@@ -1,0 +1,381 @@
+// A throw-away x86_64 virtual machine for testing the KMS path: qemu (TCG) boots the
+// host's Debian kernel with a tiny initramfs (busybox + the 9p modules) that mounts the
+// host's root read-only over 9p, chroots into it, loads virtio-gpu and runs a guest
+// program. The guest talks back on the serial console (`UPREZ-VM <event> <json>`
+// lines); the host sends one-word commands on the same line and captures the virtual
+// screen through the qemu monitor's `screendump`.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../../src/util/paths.js';
+
+/** The 9p chain, in load order (DESIGN.md); virtio-gpu comes later from the host's modules. */
+const NINEP_MODULES = [
+  'virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
+  'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
+];
+
+export interface VmTools {
+  qemu: string;
+  kernel: string;
+  kernelVersion: string;
+  busybox: string;
+  /** The .ko file of each module of NINEP_MODULES, in order (maybe .ko.xz / .ko.zst). */
+  modules: string[];
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** True when the ELF file has no program interpreter, i.e. is statically linked. */
+function isStaticElf(file: string): boolean {
+  const header = readFileSync(file).subarray(0, 1 << 16);
+  if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2) return false; // 64-bit ELF only
+  const programHeaders = Number(header.readBigUInt64LE(0x20));
+  const entrySize = header.readUInt16LE(0x36);
+  const count = header.readUInt16LE(0x38);
+  for (let i = 0; i < count; i++) {
+    if (header.readUInt32LE(programHeaders + i * entrySize) === 3 /* PT_INTERP */) return false;
+  }
+  return true;
+}
+
+// Compares kernel versions like 6.1.0-56-amd64 numerically, part by part.
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  const pa = parts(a), pb = parts(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    if (typeof pa[i] === 'number' && typeof pb[i] === 'number') return (pa[i] as number) - (pb[i] as number);
+    return String(pa[i] ?? '') < String(pb[i] ?? '') ? -1 : 1;
+  }
+  return 0;
+}
+
+// The module files of a kernel by module name ('-' and '_' are the same in module names).
+function moduleFiles(modulesDir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      const match = /^(.+)\.ko(\.xz|\.zst|\.gz)?$/.exec(entry.name);
+      if (match) files.set(match[1].replace(/-/g, '_'), path);
+    }
+  };
+  if (existsSync(join(modulesDir, 'kernel'))) walk(join(modulesDir, 'kernel'));
+  return files;
+}
+
+/** Finds what the VM needs, or says exactly what is missing. */
+export function findVmTools(): VmTools | { missing: string } {
+  if (process.arch !== 'x64') {
+    return { missing: `the VM test needs an x86_64 host (it runs the host's own root in the guest); this is ${process.arch}` };
+  }
+  const qemu = findOnPath('qemu-system-x86_64');
+  if (!qemu) return { missing: 'qemu-system-x86_64 is not installed (Debian package qemu-system-x86)' };
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((file) => existsSync(file) && isStaticElf(file));
+  if (!busybox) return { missing: 'no statically linked busybox (Debian package busybox-static)' };
+  const kernels = existsSync('/boot')
+    ? readdirSync('/boot').filter((name) => /^vmlinuz-.+-amd64$/.test(name)).map((name) => name.slice('vmlinuz-'.length))
+    : [];
+  kernels.sort(compareVersions).reverse();
+  for (const version of kernels) {
+    const kernel = `/boot/vmlinuz-${version}`;
+    try {
+      accessSync(kernel, constants.R_OK);
+    } catch {
+      continue;
+    }
+    const files = moduleFiles(`/lib/modules/${version}`);
+    const modules = NINEP_MODULES.map((name) => files.get(name));
+    if (modules.every((m) => m !== undefined) && files.has('virtio_gpu')) {
+      return { qemu, kernel, kernelVersion: version, busybox, modules: modules as string[] };
+    }
+  }
+  return {
+    missing:
+      kernels.length === 0
+        ? 'no Debian amd64 kernel in /boot (Debian package linux-image-amd64)'
+        : `no readable kernel in /boot with the 9p and virtio-gpu modules in /lib/modules (tried ${kernels.join(', ')})`,
+  };
+}
+
+function moduleContents(file: string): Buffer {
+  if (file.endsWith('.ko')) return readFileSync(file);
+  const tool = file.endsWith('.xz') ? 'xz' : file.endsWith('.zst') ? 'zstd' : 'gzip';
+  return execFileSync(tool, ['-dc', file], { maxBuffer: 1 << 28 });
+}
+
+// An uncompressed cpio archive in the kernel's "newc" format.
+function cpioArchive(entries: { name: string; mode: number; data?: Buffer }[]): Buffer {
+  const parts: Buffer[] = [];
+  const pad = (length: number) => Buffer.alloc((4 - (length % 4)) % 4);
+  const add = (name: string, mode: number, data: Buffer, inode: number) => {
+    const fields = [inode, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, name.length + 1, 0];
+    const header = Buffer.from('070701' + fields.map((f) => f.toString(16).padStart(8, '0')).join('') + name + '\0');
+    parts.push(header, pad(header.length), data, pad(data.length));
+  };
+  entries.forEach((entry, i) => add(entry.name, entry.mode, entry.data ?? Buffer.alloc(0), i + 1));
+  add('TRAILER!!!', 0, Buffer.alloc(0), 0);
+  return Buffer.concat(parts);
+}
+
+function initScript(modules: string[], guestCommand: string): string {
+  return `#!/bin/busybox sh
+# uprez VM test init: mount the host root over 9p, load virtio-gpu, obey the host.
+bb=/bin/busybox
+say() { echo "UPREZ-VM $1 $2"; }
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sys /sys
+$bb mount -t devtmpfs dev /dev
+for m in ${modules.join(' ')}; do
+  $bb insmod /modules/$m.ko || say failed "{\\"error\\":\\"insmod $m\\"}"
+done
+$bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host || say failed '{"error":"mounting the host root over 9p"}'
+$bb mount -t proc proc /host/proc
+$bb mount -t sysfs sys /host/sys
+$bb mount -t devtmpfs dev /host/dev
+$bb mount -t tmpfs tmp /host/tmp
+$bb mount -t tmpfs run /host/run
+$bb chroot /host /sbin/modprobe virtio-gpu || say failed '{"error":"modprobe virtio-gpu"}'
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /host/dev/dri/card0 ] && break; $bb sleep 0.5; done
+# Something on the text console, so the host can see it come back after close().
+printf '\\n  uprez VM test: the text console\\n' > /dev/tty1
+$bb sleep 1
+$bb stty -echo
+say booted "{\\"dri\\":\\"$(echo /host/dev/dri/*)\\"}"
+while read -r command; do
+  case "$command" in
+    start*) ${guestCommand} \${command#start} </dev/null & pid=$! ;;
+    flip) $bb kill -USR2 $pid ;;
+    stop) $bb kill -TERM $pid; wait $pid; say exited "{\\"code\\":$?}" ;;
+    poweroff) break ;;
+  esac
+done
+$bb poweroff -f
+`;
+}
+
+/** Builds (or reuses from the cache) the initramfs that runs `guestScript` under the host's node. */
+export function buildInitramfs(tools: VmTools, guestScript: string): string {
+  const env = 'HOME=/tmp TMPDIR=/tmp XDG_CACHE_HOME=/tmp/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
+  const guestCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${guestScript}`;
+  const script = initScript(NINEP_MODULES, guestCommand);
+  const key = createHash('sha256').update(JSON.stringify([tools, script])).digest('hex').slice(0, 16);
+  const cacheDir = join(repoRoot, 'test', 'vm', '.cache');
+  const file = join(cacheDir, `initramfs-${tools.kernelVersion}-${key}.cpio`);
+  if (existsSync(file)) return file;
+  mkdirSync(cacheDir, { recursive: true });
+  const archive = cpioArchive([
+    ...['bin', 'modules', 'dev', 'proc', 'sys', 'host'].map((name) => ({ name, mode: 0o40755 })),
+    { name: 'init', mode: 0o100755, data: Buffer.from(script) },
+    { name: 'bin/busybox', mode: 0o100755, data: readFileSync(tools.busybox) },
+    ...tools.modules.map((path, i) => ({ name: `modules/${NINEP_MODULES[i]}.ko`, mode: 0o100644, data: moduleContents(path) })),
+  ]);
+  writeFileSync(`${file}.tmp`, archive);
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+export interface Announcement {
+  event: string;
+  details: Record<string, unknown>;
+}
+
+export interface Screen {
+  width: number;
+  height: number;
+  /** RGB bytes, top row first. */
+  pixels: Uint8Array;
+}
+
+/** Parses a binary PPM (P6, maxval 255), as qemu's screendump writes it. */
+export function readPpm(data: Buffer): Screen {
+  const header = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(data.subarray(0, 64).toString('latin1'));
+  if (!header || header[3] !== '255') throw new Error('not a P6 PPM with maxval 255');
+  const width = Number(header[1]), height = Number(header[2]);
+  const pixels = data.subarray(header[0].length, header[0].length + width * height * 3);
+  if (pixels.length !== width * height * 3) throw new Error(`truncated PPM: ${pixels.length} bytes of pixels`);
+  return { width, height, pixels };
+}
+
+export class TestVm {
+  readonly log: string[] = [];
+  private readonly announcements: Announcement[] = [];
+  private cursor = 0;
+  private wake: () => void = () => {};
+  private monitor?: Socket;
+  private monitorOutput = '';
+  readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  private constructor(private readonly qemu: ChildProcess, private readonly monitorPath: string) {
+    let pending = '';
+    qemu.stdout!.setEncoding('latin1').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const raw of lines) this.receiveLine(raw.replace(/\r/g, ''));
+    });
+    qemu.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.log.push(...chunk.trimEnd().split('\n').map((l) => `qemu: ${l}`)));
+    this.exited = new Promise((resolve) =>
+      qemu.on('exit', (code) => {
+        this.exitCode = code;
+        this.wake();
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Boots the VM; qemu is killed when this process exits, whatever happens. */
+  static async boot(tools: VmTools, initramfs: string, workDir: string): Promise<TestVm> {
+    const monitorPath = join(workDir, 'monitor.sock');
+    const qemu = spawn(tools.qemu, [
+      '-accel', 'tcg', '-nodefaults', '-no-reboot', '-display', 'none', '-vga', 'none',
+      '-m', '2048', '-smp', '2',
+      '-kernel', tools.kernel, '-initrd', initramfs,
+      '-append', 'console=ttyS0 loglevel=3 vt.global_cursor_default=0 panic=-1',
+      '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-device', 'virtio-gpu-pci,xres=1920,yres=1080',
+      '-monitor', `unix:${monitorPath},server,nowait`,
+      '-serial', 'stdio',
+    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const killOnExit = () => qemu.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    qemu.once('exit', () => process.removeListener('exit', killOnExit));
+    const vm = new TestVm(qemu, monitorPath);
+    qemu.once('error', (error) => {
+      vm.log.push(`qemu: ${error.message}`);
+      vm.exitCode = null;
+      vm.wake();
+    });
+    return vm;
+  }
+
+  private receiveLine(line: string): void {
+    this.log.push(line);
+    const match = /^UPREZ-VM (\S+) (.*)$/.exec(line);
+    if (!match) return;
+    let details: Record<string, unknown>;
+    try {
+      details = JSON.parse(match[2]);
+    } catch {
+      details = { unparsed: match[2] };
+    }
+    this.announcements.push({ event: match[1], details });
+    this.wake();
+  }
+
+  /** Waits for the next announcement; it must be `event` (a `failed` one, or qemu exiting, rejects). */
+  async next(event: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.cursor < this.announcements.length) {
+        const announcement = this.announcements[this.cursor++];
+        if (announcement.event === event) return announcement.details;
+        throw new Error(`expected "${event}" from the VM, got "${announcement.event}" ${JSON.stringify(announcement.details)}\n${this.logTail()}`);
+      }
+      if (this.exitCode !== undefined) throw new Error(`qemu exited (${this.exitCode}) before "${event}"\n${this.logTail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no "${event}" from the VM within ${timeoutMs / 1000} s\n${this.logTail()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Sends a command line to the guest's init (on the serial console). */
+  send(command: string): void {
+    this.qemu.stdin!.write(`${command}\n`);
+  }
+
+  logTail(lines = 40): string {
+    return this.log.slice(-lines).join('\n');
+  }
+
+  private async monitorCommand(command: string): Promise<string> {
+    if (!this.monitor) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          this.monitor = await new Promise<Socket>((resolve, reject) => {
+            const socket = createConnection(this.monitorPath, () => resolve(socket));
+            socket.once('error', reject);
+          });
+          break;
+        } catch (error) {
+          if (attempt >= 50) throw error;
+          await sleep(100);
+        }
+      }
+      this.monitor.setEncoding('latin1').on('data', (chunk: string) => (this.monitorOutput += chunk));
+      await this.monitorPrompt(10_000);
+    }
+    this.monitorOutput = '';
+    this.monitor.write(`${command}\n`);
+    return this.monitorPrompt(30_000);
+  }
+
+  // The HMP monitor answers a command, then prints its prompt again.
+  private async monitorPrompt(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.monitorOutput.includes('(qemu) ')) {
+      if (Date.now() > deadline) throw new Error(`the qemu monitor did not answer: ${JSON.stringify(this.monitorOutput)}`);
+      await sleep(20);
+    }
+    const answer = this.monitorOutput;
+    this.monitorOutput = '';
+    return answer;
+  }
+
+  /** Captures the virtual screen. */
+  async screendump(file: string): Promise<Screen> {
+    const answer = await this.monitorCommand(`screendump ${file}`);
+    if (!existsSync(file)) throw new Error(`screendump wrote nothing: ${JSON.stringify(answer)}`);
+    return readPpm(readFileSync(file));
+  }
+
+  /** Kills qemu if it still runs. */
+  async kill(): Promise<void> {
+    this.monitor?.destroy();
+    if (this.exitCode === undefined) {
+      this.qemu.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+/** How two screens differ, in words; '' when they are equal. */
+export function describeDifference(actual: Screen, expected: Screen): string {
+  if (actual.width !== expected.width || actual.height !== expected.height) {
+    return `size ${actual.width}x${actual.height}, expected ${expected.width}x${expected.height}`;
+  }
+  let count = 0;
+  let first = '';
+  for (let i = 0; i < actual.pixels.length; i += 3) {
+    if (actual.pixels[i] === expected.pixels[i] && actual.pixels[i + 1] === expected.pixels[i + 1] && actual.pixels[i + 2] === expected.pixels[i + 2]) continue;
+    if (count++ === 0) {
+      const pixel = i / 3;
+      const rgb = (p: Uint8Array) => `(${p[i]},${p[i + 1]},${p[i + 2]})`;
+      first = ` first at x=${pixel % actual.width} y=${Math.floor(pixel / actual.width)}: ${rgb(actual.pixels)}, expected ${rgb(expected.pixels)}`;
+    }
+  }
+  return count === 0 ? '' : `${count} pixels differ;${first}`;
+}
