@@ -32,46 +32,44 @@ const UNIT = new Float32Array(256).map((_, i) => i / 255);
 
 /**
  * How a layer's multiply-adds are scheduled: output channels in blocks of 4 (each input value
- * is loaded once for 4 outputs), kernel columns in runs of 3 or 1 (3 neighbouring input values
- * per load of the accumulators). Missing outputs or taps in a block or run get weight 0.
+ * is loaded once for 4 outputs) and the taps (input channel, ky, kx) of their group in runs of 3
+ * (3 input values per load and store of the accumulators). A block's missing outputs and a last
+ * run's missing taps get weight 0.
  */
 interface LayerPlan {
-  blocks: Array<{ outputs: number[]; runs: Array<{ offset: number; length: 1 | 3 }>; weights: Float32Array }>;
+  blocks: Array<{ outputs: number[]; runs: Int32Array; weights: Float32Array }>;
   bias: Float32Array;
 }
+
+const RUN = 3;
 
 function planLayer(layer: ConvLayer, paddedWidth: number): LayerPlan {
   const { kernel, groups } = layer;
   const inPerGroup = layer.in / groups;
   const outPerGroup = layer.out / groups;
-  const weightAt = (o: number, i: number, ky: number, kx: number): number =>
-    kx < kernel ? layer.weights[((o * inPerGroup + i) * kernel + ky) * kernel + kx]! : 0;
+  const taps = inPerGroup * kernel * kernel;
   const blocks: LayerPlan['blocks'] = [];
   for (let g = 0; g < groups; g++) {
-    // Window rows of this group's inputs, cut into runs of 3 columns (a last 2 padded to 3) or 1.
-    const runs: Array<{ offset: number; length: 1 | 3; i: number; ky: number; kx: number }> = [];
+    // Window offsets of this group's taps, in the weights' order [in/groups][ky][kx].
+    const offsets: number[] = [];
     for (let i = 0; i < inPerGroup; i++) {
       for (let ky = 0; ky < kernel; ky++) {
-        const row = ((g * inPerGroup + i) * kernel + ky) * paddedWidth;
-        for (let kx = 0; kx < kernel; kx += 3) {
-          const length = kernel - kx === 1 ? 1 : 3;
-          runs.push({ offset: row + kx, length, i, ky, kx });
-        }
+        for (let kx = 0; kx < kernel; kx++) offsets.push(((g * inPerGroup + i) * kernel + ky) * paddedWidth + kx);
       }
     }
+    const runCount = Math.ceil(taps / RUN);
+    const runs = Int32Array.from({ length: runCount * RUN }, (_, t) => offsets[Math.min(t, taps - 1)]!);
     for (let first = g * outPerGroup; first < (g + 1) * outPerGroup; first += 4) {
-      const outputs = [];
+      const outputs: number[] = [];
       for (let o = first; o < Math.min(first + 4, (g + 1) * outPerGroup); o++) outputs.push(o);
-      const weights: number[] = [];
-      for (const run of runs) {
-        for (let slot = 0; slot < 4; slot++) {
-          const o = outputs[slot];
-          for (let t = 0; t < run.length; t++) {
-            weights.push(o === undefined ? 0 : weightAt(o, run.i, run.ky, run.kx + t));
-          }
+      // weights[(run * 4 + slot) * RUN + t]: output `slot` of the block, tap t of the run.
+      const weights = new Float32Array(runCount * 4 * RUN);
+      outputs.forEach((o, slot) => {
+        for (let tap = 0; tap < taps; tap++) {
+          weights[(Math.floor(tap / RUN) * 4 + slot) * RUN + (tap % RUN)] = layer.weights[o * taps + tap]!;
         }
-      }
-      blocks.push({ outputs, runs: runs.map(({ offset, length }) => ({ offset, length })), weights: Float32Array.from(weights) });
+      });
+      blocks.push({ outputs, runs, weights });
     }
   }
   return { blocks, bias: Float32Array.from(layer.bias) };
@@ -89,9 +87,8 @@ export function convLayerCpu(layer: ConvLayer, input: Activations): Activations 
   const plan = planLayer(layer, paddedWidth);
 
   // window[(c * kernel + ky) * paddedWidth + px]: input row y + ky - radius of channel c,
-  // padded left and right by replicating the edge pixel, as unit floats. Two spare values at
-  // the end let a padded 3-column run read past the last row (with weight 0).
-  const window = new Float32Array(layer.in * kernel * paddedWidth + 2);
+  // padded left and right by replicating the edge pixel, as unit floats (what a shader reads).
+  const window = new Float32Array(layer.in * kernel * paddedWidth);
   const acc = [0, 1, 2, 3].map(() => new Float64Array(width));
   const [a0, a1, a2, a3] = acc as [Float64Array, Float64Array, Float64Array, Float64Array];
   const planes = Array.from({ length: layer.out }, () => new Uint8Array(width * height));
@@ -108,37 +105,22 @@ export function convLayerCpu(layer: ConvLayer, input: Activations): Activations 
         }
       }
     }
-    for (const block of plan.blocks) {
-      block.outputs.forEach((o, slot) => acc[slot]!.fill(plan.bias[o]!));
-      const w = block.weights;
-      let p = 0;
-      for (const run of block.runs) {
-        const s = run.offset;
-        if (run.length === 3) {
-          const w00 = w[p]!, w01 = w[p + 1]!, w02 = w[p + 2]!, w10 = w[p + 3]!, w11 = w[p + 4]!, w12 = w[p + 5]!;
-          const w20 = w[p + 6]!, w21 = w[p + 7]!, w22 = w[p + 8]!, w30 = w[p + 9]!, w31 = w[p + 10]!, w32 = w[p + 11]!;
-          p += 12;
-          for (let x = 0; x < width; x++) {
-            const v0 = window[s + x]!, v1 = window[s + x + 1]!, v2 = window[s + x + 2]!;
-            a0[x]! += w00 * v0 + w01 * v1 + w02 * v2;
-            a1[x]! += w10 * v0 + w11 * v1 + w12 * v2;
-            a2[x]! += w20 * v0 + w21 * v1 + w22 * v2;
-            a3[x]! += w30 * v0 + w31 * v1 + w32 * v2;
-          }
-        } else {
-          const w0 = w[p]!, w1 = w[p + 1]!, w2 = w[p + 2]!, w3 = w[p + 3]!;
-          p += 4;
-          for (let x = 0; x < width; x++) {
-            const v = window[s + x]!;
-            a0[x]! += w0 * v;
-            a1[x]! += w1 * v;
-            a2[x]! += w2 * v;
-            a3[x]! += w3 * v;
-          }
+    for (const { outputs, runs, weights: w } of plan.blocks) {
+      outputs.forEach((o, slot) => acc[slot]!.fill(plan.bias[o]!));
+      for (let r = 0, p = 0; r < runs.length; r += RUN, p += 4 * RUN) {
+        const s0 = runs[r]!, s1 = runs[r + 1]!, s2 = runs[r + 2]!;
+        const w00 = w[p]!, w01 = w[p + 1]!, w02 = w[p + 2]!, w10 = w[p + 3]!, w11 = w[p + 4]!, w12 = w[p + 5]!;
+        const w20 = w[p + 6]!, w21 = w[p + 7]!, w22 = w[p + 8]!, w30 = w[p + 9]!, w31 = w[p + 10]!, w32 = w[p + 11]!;
+        for (let x = 0; x < width; x++) {
+          const v0 = window[s0 + x]!, v1 = window[s1 + x]!, v2 = window[s2 + x]!;
+          a0[x]! += w00 * v0 + w01 * v1 + w02 * v2;
+          a1[x]! += w10 * v0 + w11 * v1 + w12 * v2;
+          a2[x]! += w20 * v0 + w21 * v1 + w22 * v2;
+          a3[x]! += w30 * v0 + w31 * v1 + w32 * v2;
         }
       }
       const rowStart = y * width;
-      block.outputs.forEach((o, slot) => {
+      outputs.forEach((o, slot) => {
         const out = planes[o]!;
         const sums = acc[slot]!;
         for (let x = 0; x < width; x++) out[rowStart + x] = toByte(sums[x]!);
