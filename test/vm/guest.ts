@@ -72,13 +72,18 @@ async function showPatterns(on: (control: Control, action: () => Promise<void> |
   on('flip', async () => {
     const flipStarted = performance.now();
     drawBlocks(display, overlapPattern(display.width, display.height));
-    await display.present();
-    announce('frame', { pattern: 'overlap', crtc: currentCrtc(), ms: Math.round(performance.now() - flipStarted) });
+    const flip = display.present();
+    // One frame in flight at a time: a second present() must wait for the flip.
+    const presentWhilePending = await display.present().then(() => 'resolved', (error: { code?: string }) => error.code);
+    await flip;
+    announce('frame', { pattern: 'overlap', crtc: currentCrtc(), presentWhilePending, ms: Math.round(performance.now() - flipStarted) });
   });
-  on('close', () => {
+  on('close', async () => {
+    // Closing with a page flip still in flight must be safe too.
+    const latePresent = display.present().then(() => 'resolved', (error: { code?: string }) => error.code);
     display.close();
     display.close(); // idempotent
-    announce('closed', { crtc: currentCrtc() });
+    announce('closed', { crtc: currentCrtc(), latePresent: await latePresent });
   });
 }
 

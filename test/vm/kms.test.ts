@@ -98,11 +98,13 @@ if ('missing' in tools) {
         const second = await vm.next('frame', STEP_TIMEOUT_MS);
         t.equal(second.pattern, 'overlap');
         t.not((second.crtc as Crtc).fbId, firstCrtc.fbId, 'the page flip put another framebuffer on the CRTC');
+        t.equal(second.presentWhilePending, 'present-pending', 'present() while a flip is in flight is refused');
         await expectScreen(t, patternScreen(overlapPattern(WIDTH, HEIGHT)), 'the overlap pattern (second frame, page flip)');
 
         vm.send('stop');
         const closed = await vm.next('closed', STEP_TIMEOUT_MS);
         t.same(closed.crtc, crtcBefore, 'close() restored the CRTC found at start (same framebuffer id and mode)');
+        t.match(closed.latePresent, /^(resolved|closed)$/, `a present() in flight at close() settles: ${String(closed.latePresent)}`);
         const exited = await vm.next('exited', 60_000);
         t.equal(exited.code, 0, 'the guest program exits with 0 on SIGTERM');
         await expectScreen(t, consoleScreen, 'the text console again after close()');

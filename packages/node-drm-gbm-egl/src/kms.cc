@@ -181,6 +181,10 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     context_ = eglCreateContext(eglDisplay_, config, EGL_NO_CONTEXT, contextAttributes);
     if (context_ == EGL_NO_CONTEXT) ThrowKms(env, "egl", "eglCreateContext(GLES2) failed: " + EglErrorName());
     eglSurface_ = eglCreatePlatformWindowSurface(eglDisplay_, config, surface_, nullptr);
+    // An EGL 1.4 display may only have the older entry point (same surface on Mesa).
+    if (eglSurface_ == EGL_NO_SURFACE) {
+      eglSurface_ = eglCreateWindowSurface(eglDisplay_, config, reinterpret_cast<EGLNativeWindowType>(surface_), nullptr);
+    }
     if (eglSurface_ == EGL_NO_SURFACE) ThrowKms(env, "egl", "eglCreatePlatformWindowSurface failed: " + EglErrorName());
     if (!eglMakeCurrent(eglDisplay_, eglSurface_, eglSurface_, context_)) {
       ThrowKms(env, "egl", "eglMakeCurrent failed: " + EglErrorName());
