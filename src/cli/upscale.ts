@@ -108,8 +108,32 @@ interface Engine {
 }
 
 async function openEngine(model: SrModel, settings: Settings): Promise<Engine> {
-  const upscaler = createCpuUpscaler(model);
-  return { upscaler, description: 'cpu (TypeScript reference)', close: () => upscaler.close() };
+  if (settings.backend === 'cpu') {
+    const upscaler = createCpuUpscaler(model);
+    return { upscaler, description: 'cpu (TypeScript reference)', close: () => upscaler.close() };
+  }
+  // One offscreen GL context and one set of compiled programs for the whole batch.
+  const { openHeadless } = await import('node-drm-gbm-egl');
+  const { createGpuUpscaler } = await import('../sr/gpu-engine.js');
+  const display = openHeadless({ width: 1, height: 1 });
+  try {
+    const upscaler = createGpuUpscaler(display.gl, model, { maxTileSize: settings.tile });
+    const stats = upscaler.programStats;
+    const programs = stats.loaded > 0 && stats.compiled === 0
+      ? `${stats.loaded} programs from the cache`
+      : `${stats.compiled} programs compiled${stats.loaded ? `, ${stats.loaded} from the cache` : ''}`;
+    return {
+      upscaler,
+      description: `gpu (${display.info.glRenderer}, ${programs} in ${Math.round(stats.ms)} ms)`,
+      close: () => {
+        upscaler.close();
+        display.close();
+      },
+    };
+  } catch (error) {
+    display.close();
+    throw error;
+  }
 }
 
 /** A one-line progress bar on stderr, drawn only on a terminal. */
@@ -167,7 +191,14 @@ export async function main(args: string[]): Promise<number> {
   mkdirSync(settings.outDir, { recursive: true });
 
   const started = performance.now();
-  const engine = await openEngine(model, settings);
+  let engine: Engine;
+  try {
+    engine = await openEngine(model, settings);
+  } catch (error) {
+    stderr.write(`uprez upscale: cannot start the ${settings.backend} engine: ${(error as Error).message}\n` +
+      (settings.backend === 'gpu' ? 'uprez upscale: --backend cpu runs without a GPU (slowly).\n' : ''));
+    return 1;
+  }
   const { macsPerInputPixel } = modelMetrics(model);
   stderr.write(`uprez upscale: model ${model.name} (${macsPerInputPixel} MACs per input pixel), ` +
     `${engine.description}, ready in ${milliseconds(started)}\n`);
