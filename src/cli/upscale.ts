@@ -147,7 +147,7 @@ class ProgressBar {
     if (!this.enabled) return;
     const width = 24;
     const filled = Math.round((done / this.total) * width);
-    const columns = stderr.columns ?? 80;
+    const columns = stderr.columns || 80; // 0 when the terminal does not say
     const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${label}`;
     stderr.write(`\r\x1b[K${line.slice(0, columns - 1)}`);
     this.shown = true;
