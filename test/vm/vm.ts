@@ -6,8 +6,9 @@
 // screen through the qemu monitor's `screendump`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../src/util/paths.js';
@@ -17,6 +18,8 @@ const NINEP_MODULES = [
   'virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
   'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
 ];
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface VmTools {
   qemu: string;
@@ -175,7 +178,9 @@ export function buildInitramfs(tools: VmTools, guestScript: string): string {
   const env = 'HOME=/tmp TMPDIR=/tmp XDG_CACHE_HOME=/tmp/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
   const guestCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${guestScript}`;
   const script = initScript(NINEP_MODULES, guestCommand);
-  const key = createHash('sha256').update(JSON.stringify([tools, script])).digest('hex').slice(0, 16);
+  // A new busybox or kernel package (same paths) must give a new archive too.
+  const versions = [tools.busybox, ...tools.modules].map((file) => statSync(file).mtimeMs);
+  const key = createHash('sha256').update(JSON.stringify([tools, versions, script])).digest('hex').slice(0, 16);
   const cacheDir = join(repoRoot, 'test', 'vm', '.cache');
   const file = join(cacheDir, `initramfs-${tools.kernelVersion}-${key}.cpio`);
   if (existsSync(file)) return file;
@@ -254,9 +259,19 @@ export class TestVm {
       '-monitor', `unix:${monitorPath},server,nowait`,
       '-serial', 'stdio',
     ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Never leave qemu behind: not when this process exits, nor when it is told to stop
+    // (tap's timeout sends SIGTERM, which would otherwise end it without an 'exit' event).
     const killOnExit = () => qemu.kill('SIGKILL');
+    const killOnSignal = (signal: NodeJS.Signals) => {
+      qemu.kill('SIGKILL');
+      process.exit(128 + (osConstants.signals[signal] ?? 0));
+    };
     process.once('exit', killOnExit);
-    qemu.once('exit', () => process.removeListener('exit', killOnExit));
+    for (const signal of STOP_SIGNALS) process.once(signal, killOnSignal);
+    qemu.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      for (const signal of STOP_SIGNALS) process.removeListener(signal, killOnSignal);
+    });
     const vm = new TestVm(qemu, monitorPath);
     qemu.once('error', (error) => {
       vm.log.push(`qemu: ${error.message}`);
