@@ -104,6 +104,29 @@ for (const backend of ['gpu', 'cpu'] as const) {
   });
 }
 
+t.test('grey PNG and CMYK JPEG come out as sRGB', async (t) => {
+  await inputs;
+  const grey = join(dir, 'grey.png');
+  const cmyk = join(dir, 'cmyk.jpg');
+  await sharp({ create: { width: 12, height: 8, channels: 3, background: { r: 90, g: 90, b: 90 } } }).toColourspace('b-w').png().toFile(grey);
+  await sharp({ create: { width: 12, height: 8, channels: 3, background: { r: 200, g: 30, b: 60 } } }).toColourspace('cmyk').jpeg().toFile(cmyk);
+  t.equal((await sharp(cmyk).metadata()).space, 'cmyk', 'the input really is CMYK');
+  const out = join(dir, 'colourspaces');
+  const result = await run(['--model', modelPath, '--backend', 'cpu', '--out', out, grey, cmyk]);
+  t.equal(result.code, 0, exitMessage(result, 0));
+  const g = await readRaw(join(out, 'grey.png'));
+  t.same([g.width, g.height, g.channels], [24, 16, 3]);
+  t.ok(g.data.every((v, i) => v === g.data[i - (i % 3)]), 'grey stays grey');
+  const c = await readRaw(join(out, 'cmyk.png'));
+  t.same([c.width, c.height, c.channels], [24, 16, 3]);
+  // What sharp makes of the CMYK file in sRGB, upscaled by the reference, is what the file holds.
+  const { data, info } = await sharp(cmyk).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  t.equal(info.channels, 3);
+  const expected = createCpuUpscaler(model).upscale({ width: 12, height: 8, channels: 3, data: new Uint8Array(data) }, { steps: 1 });
+  t.ok(Buffer.from(c.data).equals(Buffer.from(expected.data)), 'converted to sRGB before the network');
+  t.ok(c.data[0]! > c.data[1]! + 60 && c.data[0]! > c.data[2]! + 60, `red stays red (${c.data.subarray(0, 3).join(',')})`);
+});
+
 t.test('corrupt files are reported and the batch goes on', async (t) => {
   await inputs;
   const out = join(dir, 'with-corrupt');
