@@ -3,9 +3,10 @@
 // pattern (a page flip), and on SIGTERM closes the display and exits 0. Every step is
 // announced on the serial console as one line: `UPREZ-VM <event> <json>`.
 // `guest.js worker` does the same with the display in a worker thread (the main thread
-// only forwards the signals), as uprez does its GPU work.
+// only forwards the signals), as uprez does its GPU work; `guest.js abandoned-worker`
+// ends that worker without close(), so the addon's clean-up must restore the screen.
 // It imports only the addon and the patterns: node runs slowly under emulation.
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { listCards, openDisplay, type CrtcState, type Display } from 'node-drm-gbm-egl';
 import { gridPattern, overlapPattern, type Block } from './patterns.js';
 
@@ -96,17 +97,24 @@ const signals: Record<Control, NodeJS.Signals> = { flip: 'SIGUSR2', close: 'SIGT
 
 if (!isMainThread) {
   // The display's thread: the host's signals arrive as messages from the main thread.
+  // An abandoning worker ends without close(): the addon must restore the screen itself.
+  const abandon = (workerData as { abandon: boolean }).abandon;
   const actions = new Map<Control, () => Promise<void> | void>();
   parentPort!.on('message', async (control: Control) => {
+    if (control === 'close' && abandon) process.exit(0); // ends this thread only
     await actions.get(control)?.();
     if (control === 'close') parentPort!.close(); // nothing else keeps this thread alive
   });
-  showPatterns((control, action) => actions.set(control, action), 'worker').catch(fail);
-} else if (process.argv[2] === 'worker') {
-  const worker = new Worker(new URL(import.meta.url));
+  showPatterns((control, action) => actions.set(control, action), process.argv[2]).catch(fail);
+} else if (process.argv[2] === 'worker' || process.argv[2] === 'abandoned-worker') {
+  const abandon = process.argv[2] === 'abandoned-worker';
+  const worker = new Worker(new URL(import.meta.url), { workerData: { abandon }, argv: [process.argv[2]] });
   for (const control of ['flip', 'close'] as const) process.on(signals[control], () => worker.postMessage(control));
   worker.on('error', fail);
-  worker.on('exit', (code) => (process.exitCode = code));
+  worker.on('exit', (code) => {
+    if (abandon) announce('closed', { crtc: currentCrtc(), latePresent: 'abandoned' });
+    process.exitCode = code;
+  });
 } else {
   const keepAlive = setInterval(() => {}, 1 << 30);
   showPatterns((control, action) => {

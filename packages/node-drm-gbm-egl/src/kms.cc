@@ -406,6 +406,8 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
       napi_remove_env_cleanup_hook(env_, &KmsDisplay::OnEnvCleanup, this);
       cleanupHookAdded_ = false;
     }
+    // Without JavaScript (finalizer, thread exit) a pending promise is just dropped.
+    if (!fromJs) pendingPresent_.reset();
     if (flipPending_ && fd_ >= 0) DrainPendingFlip();
     if (flipPending_ && fromJs) SettlePendingPresent("the display was closed before the frame reached the screen");
     std::string restoreError = fd_ >= 0 ? RestoreCrtc() : "";
