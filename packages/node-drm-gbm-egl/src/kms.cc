@@ -37,7 +37,9 @@ namespace drm_gbm_egl {
   throw exception;
 }
 
-static bool IsPermissionError(int error) { return error == EACCES || error == EPERM || error == EBUSY; }
+static bool IsPermissionError(int error) { return error == EACCES || error == EPERM; }
+// How the kernel refuses a modeset to a client that is not (or no longer) the DRM master.
+static bool IsNotMasterError(int error) { return error == EACCES || error == EPERM || error == EBUSY; }
 
 static std::string EglErrorName() {
   char hex[16];
@@ -140,7 +142,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     savedCrtc_ = drmModeGetCrtc(fd_, crtcId_);
     // The connectors that show the saved CRTC now, so close() can put them all back.
     for (int i = 0; i < resources->count_connectors; i++) {
-      drmModeConnector* other = drmModeGetConnector(fd_, resources->connectors[i]);
+      drmModeConnector* other = drmModeGetConnectorCurrent(fd_, resources->connectors[i]);  // no re-probe
       if (other == nullptr) continue;
       if (CurrentCrtcOf(fd_, *other) == crtcId_) savedConnectors_.push_back(other->connector_id);
       drmModeFreeConnector(other);
@@ -293,7 +295,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
       if (drmModeSetCrtc(fd_, crtcId_, framebuffer, 0, 0, &connectorId_, 1, &mode_) != 0) {
         int error = errno;
         gbm_surface_release_buffer(surface_, bo);
-        ThrowKms(env, IsPermissionError(error) ? "drm-master-busy" : "modeset",
+        ThrowKms(env, IsNotMasterError(error) ? "drm-master-busy" : "modeset",
                  "drmModeSetCrtc(" + connectorName_ + ", " + ModeName(mode_) + ") failed", error);
       }
       modeSet_ = true;
@@ -304,7 +306,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     if (drmModePageFlip(fd_, crtcId_, framebuffer, DRM_MODE_PAGE_FLIP_EVENT, this) != 0) {
       int error = errno;
       gbm_surface_release_buffer(surface_, bo);
-      ThrowKms(env, (error == EACCES || error == EPERM) ? "drm-master-busy" : "page-flip", "drmModePageFlip failed", error);
+      ThrowKms(env, IsPermissionError(error) ? "drm-master-busy" : "page-flip", "drmModePageFlip failed", error);
     }
     pendingBo_ = bo;
     flipPending_ = true;
