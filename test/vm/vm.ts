@@ -6,7 +6,7 @@
 // screen through the qemu monitor's `screendump`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -185,6 +185,8 @@ export function buildInitramfs(tools: VmTools, guestScript: string): string {
   const file = join(cacheDir, `initramfs-${tools.kernelVersion}-${key}.cpio`);
   if (existsSync(file)) return file;
   mkdirSync(cacheDir, { recursive: true });
+  // Archives of older scripts or kernels are never used again.
+  for (const old of readdirSync(cacheDir).filter((name) => /^initramfs-.*\.cpio$/.test(name))) rmSync(join(cacheDir, old));
   const archive = cpioArchive([
     ...['bin', 'modules', 'dev', 'proc', 'sys', 'host'].map((name) => ({ name, mode: 0o40755 })),
     { name: 'init', mode: 0o100755, data: Buffer.from(script) },
