@@ -5,6 +5,7 @@
 // loop of the thread that opened the display, so nothing blocks the JS thread.
 // close() puts back the CRTC state found at open time.
 #include "addon.h"
+#include "egl_util.h"
 #include "kms_cards.h"
 
 #include <EGL/egl.h>
@@ -41,11 +42,8 @@ static bool IsPermissionError(int error) { return error == EACCES || error == EP
 // How the kernel refuses a modeset to a client that is not (or no longer) the DRM master.
 static bool IsNotMasterError(int error) { return error == EACCES || error == EPERM || error == EBUSY; }
 
-static std::string EglErrorName() {
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%04x", eglGetError());
-  return std::string("EGL error ") + hex;
-}
+// The name of the EGL error flag of the last failed EGL call.
+static std::string EglErrorName() { return EglErrorName(eglGetError()); }
 
 // A DRM framebuffer made for a GBM buffer, kept on the buffer (GBM reuses its buffers)
 // and removed when GBM destroys the buffer.
