@@ -2,14 +2,14 @@
 // their groups read, with the weights as constants. The generator fills the {{...}} slots.
 // Pixels outside the texture clamp to its edge: edge-replicate padding.
 {{PRECISION}}
+{{ROUNDING}}
 uniform vec2 u_texel; // 1 / input texture size (inputs have the output's size)
 {{SAMPLERS}}
 
-// Textures are read back as bytes (floor(t * 255 + 0.5)): some drivers (llvmpipe) return
-// k/255 a little off, which would move 8-bit roundings away from the CPU reference.
+// Textures are read as bytes (bytesOf): 8-bit roundings then match the CPU reference.
 // The weights are per byte (already divided by 255).
 vec4 tap(sampler2D t, vec2 offset) {
-  return floor(texture2D(t, (gl_FragCoord.xy + offset) * u_texel) * 255.0 + 0.5);
+  return bytesOf(texture2D(t, (gl_FragCoord.xy + offset) * u_texel));
 }
 
 void main() {
@@ -17,6 +17,6 @@ void main() {
   vec4 s;
 {{BODY}}
   // Round to 8 bits here (half up, as the CPU reference): the driver float-to-unorm store
-  // is not exactly round-to-nearest on every GPU; an exact k/255 stores as k everywhere.
-  gl_FragColor = floor(clamp(acc, 0.0, 1.0) * 255.0 + 0.5) / 255.0;
+  // is not exactly round-to-nearest on every GPU; a value next to k/255 stores as k everywhere.
+  gl_FragColor = roundHalfUp(clamp(acc, 0.0, 1.0) * 255.0) * (1.0 / 255.0);
 }

@@ -4,6 +4,7 @@
 // input pixel its texture holds. The generator sets the axis (x or y) and the tap count
 // bound for this scale.
 {{PRECISION}}
+{{ROUNDING}}
 uniform sampler2D u_image;
 uniform vec2 u_texel;      // 1 / input texture size
 uniform vec2 u_outOrigin;  // output pixel of this pass's (0, 0), in the whole image
@@ -21,10 +22,11 @@ float catmullRom(float x) {
 }
 
 void main() {
-  vec2 outPixel = floor(gl_FragCoord.xy) + u_outOrigin;   // in the whole output image
+  vec2 outPixel = gl_FragCoord.xy - 0.5 + u_outOrigin;   // in the whole output image
   float centre = (outPixel.{{AXIS}} + 0.5) * u_scale - 0.5;
-  float first = floor(centre - u_support) + 1.0;
-  float last = floor(centre + u_support);
+  vec4 ends = floorOf(vec4(centre - u_support, centre + u_support, 0.0, 0.0));
+  float first = ends.x + 1.0;
+  float last = ends.y;
   vec2 at = outPixel - u_inOrigin;                          // the other axis is not scaled
   vec4 sum = vec4(0.0);
   float total = 0.0;
@@ -33,9 +35,8 @@ void main() {
     if (i > last) break;
     float weight = catmullRom((i - centre) / u_stretch);
     at.{{AXIS}} = clamp(i, 0.0, u_inSize - 1.0) - u_inOrigin.{{AXIS}};
-    // As bytes: some drivers return k/255 a little off.
-    sum += weight * floor(texture2D(u_image, (at + 0.5) * u_texel) * 255.0 + 0.5);
+    sum += weight * bytesOf(texture2D(u_image, (at + 0.5) * u_texel));
     total += weight;
   }
-  gl_FragColor = floor(clamp(sum / total, 0.0, 255.0) + 0.5) / 255.0;
+  gl_FragColor = roundHalfUp(clamp(sum / total, 0.0, 255.0)) * (1.0 / 255.0);
 }

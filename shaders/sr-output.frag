@@ -2,6 +2,7 @@
 // (channel = dy * 2 + dx), the residual base from the packed luma, chroma and alpha
 // upsampled bilinearly, recombined to RGB (BT.601); the generator picks the colour or the luma-only ending.
 {{PRECISION}}
+{{ROUNDING}}
 uniform sampler2D u_last;    // last layer's 4 channels, low resolution (tile size)
 uniform sampler2D u_packed;  // packed luma with a margin of {{MARGIN}} pixels
 uniform sampler2D u_chroma;  // Cb, Cr, alpha, low resolution (tile size)
@@ -9,11 +10,10 @@ uniform vec2 u_texel;        // 1 / tile size
 uniform vec2 u_packedTexel;  // 1 / packed texture size
 uniform vec2 u_core;         // where the written part of the tile starts (low-res pixels)
 
-// Texels as bytes: some drivers (llvmpipe) return k/255 a little off. Luma is worked out in
-// bytes, where the residual's sums are exact and a tie rounds up as in the CPU reference;
-// colour too, so results stay within float32 rounding of the CPU reference.
+// Everything is worked out in bytes: the residual's sums are then exact and a tie rounds up
+// as in the CPU reference; colour too, so results stay within float32 rounding of it.
 vec4 bytes(sampler2D t, vec2 uv) {
-  return floor(texture2D(t, uv) * 255.0 + 0.5);
+  return bytesOf(texture2D(t, uv));
 }
 
 vec4 packedAt(vec2 pixel) {
@@ -26,15 +26,15 @@ vec4 blockWeights(vec2 wx, vec2 wy) {
 }
 
 void main() {
-  vec2 hr = floor(gl_FragCoord.xy);
-  vec2 half_ = floor(hr * 0.5);
+  vec2 hr = gl_FragCoord.xy - 0.5;                      // pixel index (exact)
+  vec2 half_ = roundEven(vec4(hr * 0.5 - 0.25, 0.0, 0.0)).xy;  // floor(hr / 2): never a tie
   vec2 d = hr - 2.0 * half_;          // sub-pixel: 0 or 1 per axis
   vec2 lr = u_core + half_;           // the low-res pixel in the tile
   float v = dot(bytes(u_last, (lr + 0.5) * u_texel),
                 vec4((1.0 - d.x) * (1.0 - d.y), d.x * (1.0 - d.y), (1.0 - d.x) * d.y, d.x * d.y));
   float base = 0.0;
 {{BASE}}
-  float yo = floor(clamp({{LUMA}}, 0.0, 255.0) + 0.5); // output luma, a byte
+  float yo = roundHalfUp(vec4(clamp({{LUMA}}, 0.0, 255.0))).x; // output luma, a byte
 
   // Bilinear x2 (align_corners=False): taps (i-1, i) weighted (1/4, 3/4) for even outputs,
   // (i, i+1) weighted (3/4, 1/4) for odd ones; tile edges clamp.

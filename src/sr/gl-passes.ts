@@ -18,6 +18,9 @@ export interface Program {
 
 export type UniformValue = number | [number, number];
 
+/** Adding and subtracting 1.5 * 2^23 rounds a float32 to an integer (shaders/rounding.glsl). */
+const ROUNDING_MAGIC = 12582912;
+
 export class PassRunner {
   private readonly quad: GLBuffer;
   private readonly framebuffer: GLFramebuffer;
@@ -98,6 +101,8 @@ export class PassRunner {
       gl.uniform1i(this.location(program, name), unit);
       unit++;
     }
+    // rounding.glsl: two copies of 1.5 * 2^23 (see there).
+    gl.uniform2f(this.location(program, 'u_round'), ROUNDING_MAGIC, ROUNDING_MAGIC);
     for (const [name, value] of Object.entries(uniforms)) {
       const location = this.location(program, name);
       if (typeof value === 'number') gl.uniform1f(location, value);

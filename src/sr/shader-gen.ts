@@ -43,17 +43,22 @@ export function fillTemplate(name: string, slots: Record<string, string | number
     templateCache.set(name, text);
   }
   const filled = text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
-    const value = key === 'PRECISION' ? precisionBlock() : slots[key];
+    const value = key === 'PRECISION' || key === 'ROUNDING' ? snippet(key) : slots[key];
     if (value === undefined) throw new Error(`shader template ${name}: no value for {{${key}}}`);
     return String(value);
   });
   return filled;
 }
 
-function precisionBlock(): string {
-  const text = templateCache.get('precision.glsl') ?? readFileSync(join(shadersDir, 'precision.glsl'), 'utf8');
-  templateCache.set('precision.glsl', text);
-  return text.trim();
+/** The shared GLSL pieces every template includes: precision.glsl, rounding.glsl. */
+function snippet(key: 'PRECISION' | 'ROUNDING'): string {
+  const name = key === 'PRECISION' ? 'precision.glsl' : 'rounding.glsl';
+  let text = templateCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(shadersDir, name), 'utf8').trim();
+    templateCache.set(name, text);
+  }
+  return text;
 }
 
 /** A float literal GLSL ES 1.00 accepts, exact for float32 values. */
@@ -242,13 +247,13 @@ export function generateOutputPass(model: SrModel, output: 'colour' | 'luma'): s
     '  float cb = c.x - 128.0;', // neutral chroma is 128 (bytes)
     '  float cr = c.y - 128.0;',
     '  vec3 rgb = vec3(yo + 1.403 * cr, yo - 0.344 * cb - 0.714 * cr, yo + 1.773 * cb);',
-    '  gl_FragColor = vec4(floor(clamp(rgb, 0.0, 255.0) + 0.5), floor(c.z + 0.5)) / 255.0;',
+    '  gl_FragColor = roundHalfUp(vec4(clamp(rgb, 0.0, 255.0), c.z)) * (1.0 / 255.0);',
   ].join('\n');
   return fillTemplate('sr-output.frag', {
     MARGIN: packedMargin(model),
     BASE: base,
     LUMA: luma,
-    OUTPUT: output === 'colour' ? colour : '  gl_FragColor = vec4(yo, yo, yo, 255.0) / 255.0;',
+    OUTPUT: output === 'colour' ? colour : '  gl_FragColor = vec4(yo, yo, yo, 255.0) * (1.0 / 255.0);',
   });
 }
 

@@ -1,0 +1,115 @@
+// npm run bench:sr — speed of the GPU SR engine on the current GL renderer (headless EGL).
+// Prints: which model, program compile time (fresh) vs cached start, ms per x2 step for a
+// 960x540 and a 1920x1080 input (median of several runs, compilation excluded), effective
+// multiply-accumulates per second, time per stage, and the CPU reference for comparison.
+//   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE]
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openHeadless } from 'node-drm-gbm-egl';
+import { createGpuUpscaler, type GpuUpscaler } from '../src/sr/gpu-engine.js';
+import { createCpuUpscaler } from '../src/sr/cpu-reference.js';
+import { DEFAULT_MODEL_FILE, loadModel, modelMetrics } from '../src/sr/load-model.js';
+import { modelsDir } from '../src/util/paths.js';
+import type { RasterImage, SrModel } from '../src/sr/model.js';
+import { baselineShapedModel, randomImage } from '../test/sr/helpers/random-model.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const runs = Number(flag('--runs') ?? 5);
+const withCpu = !args.includes('--no-cpu');
+
+function pickModel(): { model: SrModel; source: string } {
+  const path = flag('--model') ?? join(modelsDir, DEFAULT_MODEL_FILE);
+  if (existsSync(path)) return { model: loadModel(path), source: path };
+  return { model: baselineShapedModel(1), source: `no ${path}: a baseline-shaped random model (seed 1)` };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+
+function timeRuns(upscaler: GpuUpscaler, image: RasterImage, count: number): number[] {
+  upscaler.upscale(image, { steps: 1 }); // warm-up: llvmpipe compiles its shader variants on first draw
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    upscaler.upscale(image, { steps: 1 });
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+const { model, source } = pickModel();
+const macs = model.metrics?.macsPerInputPixel ?? modelMetrics(model).macsPerInputPixel;
+const display = openHeadless({ width: 16, height: 16 });
+const { gl } = display;
+console.log(`GL: ${display.info.glRenderer} | ${display.info.glVersion}`);
+console.log(`model: ${model.name} (${source})`);
+console.log(`       ${model.layers.map((l) => `${l.kernel}x${l.kernel} ${l.in}->${l.out}${l.groups > 1 ? ` g${l.groups}` : ''}`).join(', ')}; ` +
+  `${macs} MACs per input pixel; residual ${model.output.residual?.base ?? 'none'}`);
+
+// Compile time: a fresh program cache, then a second start that loads the binaries.
+const cacheDir = mkdtempSync(join(tmpdir(), 'uprez-bench-programs-'));
+let started = performance.now();
+const fresh = createGpuUpscaler(gl, model, { cacheDir });
+const freshMs = performance.now() - started;
+const freshStats = fresh.programStats;
+fresh.close();
+started = performance.now();
+const upscaler = createGpuUpscaler(gl, model, { cacheDir });
+const cachedMs = performance.now() - started;
+const cachedStats = upscaler.programStats;
+console.log(`programs: first start ${ms(freshMs)} (${freshStats.compiled} compiled), ` +
+  `cached start ${ms(cachedMs)} (${cachedStats.loaded} loaded from binaries, ${cachedStats.rejected} rejected)`);
+console.log('          (llvmpipe also JIT-compiles each program on its first draw: that is in the warm-up run, excluded below)');
+
+console.log(`\nx2 step, colour in and out (median of ${runs} runs after a warm-up):`);
+const sizes = [[960, 540], [1920, 1080]] as const;
+const images = sizes.map(([w, h]) => randomImage(42, w, h, 3));
+for (const image of images) {
+  const times = timeRuns(upscaler, image, runs);
+  const t = median(times);
+  const gmacs = (macs * image.width * image.height) / (t / 1000) / 1e9;
+  console.log(`  ${image.width}x${image.height} -> ${image.width * 2}x${image.height * 2}: ${ms(t)} ` +
+    `(runs ${times.map((x) => x.toFixed(0)).join(', ')}), ${gmacs.toFixed(1)} G MAC/s`);
+}
+upscaler.close();
+
+// Where the time goes: every stage finished before the next starts (adds a little overhead).
+const profiled = createGpuUpscaler(gl, model, { cacheDir, profile: true });
+const big = images[1]!;
+profiled.upscale(big, { steps: 1 });
+const profiles: Array<Map<string, number>> = [];
+for (let i = 0; i < 3; i++) {
+  profiled.resetStageTimes();
+  profiled.upscale(big, { steps: 1 });
+  profiles.push(profiled.stageTimes());
+}
+profiled.close();
+console.log(`\nper stage at ${big.width}x${big.height} input (median of 3, each stage finished before the next):`);
+let total = 0;
+for (const name of profiles[0]!.keys()) {
+  const t = median(profiles.map((p) => p.get(name) ?? 0));
+  total += t;
+  console.log(`  ${name.padEnd(28)} ${t.toFixed(1).padStart(7)} ms`);
+}
+console.log(`  ${'total'.padEnd(28)} ${total.toFixed(1).padStart(7)} ms`);
+rmSync(cacheDir, { recursive: true, force: true });
+display.close();
+
+if (withCpu) {
+  const cpu = createCpuUpscaler(model);
+  const image = images[0]!;
+  started = performance.now();
+  cpu.upscale(image, { steps: 1 });
+  const t = performance.now() - started;
+  const gmacs = (macs * image.width * image.height) / (t / 1000) / 1e9;
+  console.log(`\nCPU reference (TypeScript, one thread): ${image.width}x${image.height} -> ${ms(t)}, ${gmacs.toFixed(2)} G MAC/s`);
+}
