@@ -53,7 +53,7 @@ def luma_full(rgb):
 
 def luma_bytes(rgb):
     """What the engine feeds the network: luma rounded to k/255, as uint8."""
-    return np.clip(np.round(luma_full(rgb) * 255.0), 0, 255).astype(np.uint8)
+    return np.clip(np.floor(luma_full(rgb) * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
 def studio_y_from_rgb(rgb):

@@ -9,6 +9,7 @@ Semantics (issue 3, "model file"), simulated here both for training and for expo
     residual, out = clamp(base(Y) + gain * (v - offset), 0, 1), base being
     F.interpolate(mode='bicubic' or 'bilinear', align_corners=False) of the input;
   - output bytes = round(out * 255).
+Rounding is always to nearest with ties up, floor(x * 255 + 0.5), as in the engines.
 """
 import json
 
@@ -20,9 +21,15 @@ FORMAT = "uprez-sr/1"
 SCALE = 2
 
 
+def round8(x):
+    """x (in [0,1]) rounded to the nearest k/255, ties up: floor(x * 255 + 0.5) / 255,
+    the rule of the engines (src/sr/SEMANTICS.md)."""
+    return torch.floor(x * 255.0 + 0.5) / 255.0
+
+
 def quantize8(x):
-    """Round to the nearest k/255 in the forward pass, identity gradient (straight-through)."""
-    return x + (torch.round(x * 255.0) / 255.0 - x).detach()
+    """round8 in the forward pass, identity gradient (straight-through estimator)."""
+    return x + (round8(x) - x).detach()
 
 
 def upsample_base(luma, base):
@@ -141,4 +148,4 @@ def upscale_bytes(net, luma_bytes, dtype=torch.float64):
     net = net.to(dtype)
     x = torch.as_tensor(luma_bytes).to(dtype).div(255.0)[None, None]
     out = net(x, quantize=True)[0, 0]
-    return torch.round(out * 255.0).to(torch.uint8).numpy()
+    return torch.floor(out * 255.0 + 0.5).to(torch.uint8).numpy()

@@ -215,7 +215,7 @@ def main():
         f"device {device}, {args.steps} steps of {args.batch}x{args.patch}^2")
     data = TrainingPhotos(photos, args.realistic_versions, rng)
     net.train()
-    t0, running = time.time(), 0.0
+    t0, running, first_step = time.time(), 0.0, step
     while step < args.steps:
         # Cosine decay from lr to lr/50.
         lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
@@ -231,7 +231,7 @@ def main():
         running += loss.item()
         if step % args.log_every == 0 or step == args.steps:
             n = args.log_every if step % args.log_every == 0 else step % args.log_every
-            log(f"step {step} loss {running / n:.5f} lr {lr:.2e} {(time.time() - t0) / step:.3f} s/step")
+            log(f"step {step} loss {running / n:.5f} lr {lr:.2e} {(time.time() - t0) / (step - first_step):.3f} s/step")
             running = 0.0
         if step % args.refresh_every == 0:
             data.refresh()

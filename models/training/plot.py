@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""Quality against cost for the model files: models/quality-vs-cost.png (drawn with PIL,
+as matplotlib is not part of the recipe's dependencies).
+
+Reads each model's metrics (params, macsPerInputPixel, both protocols' gain over bicubic).
+Usage: /usr/bin/python3 models/training/plot.py models/*.json [--out models/quality-vs-cost.png]
+"""
+import argparse
+import json
+import math
+import os
+
+from PIL import Image, ImageDraw, ImageFont
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLOURS = {"bicubic": (31, 119, 180), "realistic": (214, 39, 40)}
+
+
+def font(size):
+    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
+        if os.path.exists(path):
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(HERE), "quality-vs-cost.png"))
+    args = ap.parse_args()
+    points = []
+    for path in args.models:
+        with open(path) as f:
+            m = json.load(f)
+        met = m["metrics"]
+        if "bicubicProtocol" not in met:
+            continue
+        points.append((m["name"], met["macsPerInputPixel"], met["bicubicProtocol"]["gainOverBicubic"],
+                       met["realisticProtocol"]["gainOverBicubic"]))
+
+    W, H, L, R, T, B = 900, 560, 90, 30, 50, 70
+    img = Image.new("RGB", (W, H), "white")
+    d = ImageDraw.Draw(img)
+    f, fs = font(15), font(13)
+    xmin, xmax = math.log10(1500), math.log10(40000)
+    gains = [g for p in points for g in p[2:]] + [0.0]
+    ymin, ymax = math.floor(min(gains) * 4) / 4 - 0.25, math.ceil(max(gains) * 4) / 4 + 0.25
+
+    def px(macs, gain):
+        return (L + (math.log10(macs) - xmin) / (xmax - xmin) * (W - L - R),
+                T + (ymax - gain) / (ymax - ymin) * (H - T - B))
+
+    d.rectangle([L, T, W - R, H - B], outline="black")
+    for macs in (2000, 3000, 5000, 7300, 10000, 25000):
+        x, _ = px(macs, ymin)
+        d.line([x, T, x, H - B], fill=(225, 225, 225))
+        d.text((x - 18, H - B + 6), f"{macs:,}", fill="black", font=fs)
+    g = ymin
+    while g <= ymax + 1e-9:
+        _, y = px(xmin, g)
+        d.line([L, y, W - R, y], fill=(225, 225, 225))
+        d.text((L - 50, y - 8), f"{g:+.2f}", fill="black", font=fs)
+        g += 0.25
+    d.text((L + 180, H - 35), "multiply-accumulates per input pixel (log scale)", fill="black", font=f)
+    d.text((10, 12), "Y-PSNR gain over bicubic upscaling, dB (validation photos, x2)", fill="black", font=f)
+    for i, (proto, colour) in enumerate(COLOURS.items()):
+        d.ellipse([W - 230, T + 12 + 20 * i, W - 220, T + 22 + 20 * i], fill=colour)
+        d.text((W - 212, T + 8 + 20 * i), f"{proto} protocol", fill="black", font=fs)
+    for name, macs, gb, gr in points:
+        for gain, colour in ((gb, COLOURS["bicubic"]), (gr, COLOURS["realistic"])):
+            x, y = px(macs, gain)
+            if name == "baseline":
+                d.rectangle([x - 5, y - 5, x + 5, y + 5], fill=colour)
+            else:
+                d.ellipse([x - 5, y - 5, x + 5, y + 5], fill=colour)
+        x, y = px(macs, max(gb, gr))
+        label = "baseline (published net)" if name == "baseline" else name
+        d.text((x + 8, y - 22), label, fill="black", font=fs)
+    img.save(args.out)
+    print(f"wrote {args.out} ({len(points)} models)")
+
+
+if __name__ == "__main__":
+    main()
