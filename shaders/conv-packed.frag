@@ -2,6 +2,7 @@
 // of a 2x2 block (x: (0,0), y: (1,0), z: (0,1), w: (1,1)), so a k x k window costs about a
 // quarter of the fetches. The packed texture has a margin of {{MARGIN}} pixels on every side.
 {{PRECISION}}
+varying vec2 v_pixel; // pixel coordinates, n + 0.5 at pixel centres (see quad.vert)
 {{ROUNDING}}
 uniform vec2 u_packedTexel; // 1 / packed texture size
 uniform sampler2D u_packed;
@@ -9,7 +10,7 @@ uniform sampler2D u_packed;
 // Textures are read as bytes (bytesOf): 8-bit roundings then match the CPU reference.
 // The weights are per byte (already divided by 255).
 vec4 tap(vec2 offset) {
-  return bytesOf(texture2D(u_packed, (gl_FragCoord.xy + offset + {{MARGIN}}.0) * u_packedTexel));
+  return bytesOf(texture2D(u_packed, (v_pixel + offset + {{MARGIN}}.0) * u_packedTexel));
 }
 
 void main() {

@@ -2,6 +2,7 @@
 // their groups read, with the weights as constants. The generator fills the {{...}} slots.
 // Pixels outside the texture clamp to its edge: edge-replicate padding.
 {{PRECISION}}
+varying vec2 v_pixel; // pixel coordinates, n + 0.5 at pixel centres (see quad.vert)
 {{ROUNDING}}
 uniform vec2 u_texel; // 1 / input texture size (inputs have the output's size)
 {{SAMPLERS}}
@@ -9,7 +10,7 @@ uniform vec2 u_texel; // 1 / input texture size (inputs have the output's size)
 // Textures are read as bytes (bytesOf): 8-bit roundings then match the CPU reference.
 // The weights are per byte (already divided by 255).
 vec4 tap(sampler2D t, vec2 offset) {
-  return bytesOf(texture2D(t, (gl_FragCoord.xy + offset) * u_texel));
+  return bytesOf(texture2D(t, (v_pixel + offset) * u_texel));
 }
 
 void main() {

@@ -4,6 +4,7 @@
 // input pixel its texture holds. The generator sets the axis (x or y) and the tap count
 // bound for this scale.
 {{PRECISION}}
+varying vec2 v_pixel; // pixel coordinates, n + 0.5 at pixel centres (see quad.vert)
 {{ROUNDING}}
 uniform sampler2D u_image;
 uniform vec2 u_texel;      // 1 / input texture size
@@ -22,7 +23,7 @@ float catmullRom(float x) {
 }
 
 void main() {
-  vec2 outPixel = gl_FragCoord.xy - 0.5 + u_outOrigin;   // in the whole output image
+  vec2 outPixel = floorOf(vec4(v_pixel, 0.0, 0.0)).xy + u_outOrigin;   // in the whole output image
   float centre = (outPixel.{{AXIS}} + 0.5) * u_scale - 0.5;
   vec4 ends = floorOf(vec4(centre - u_support, centre + u_support, 0.0, 0.0));
   float first = ends.x + 1.0;

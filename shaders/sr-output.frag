@@ -2,6 +2,7 @@
 // (channel = dy * 2 + dx), the residual base from the packed luma, chroma and alpha
 // upsampled bilinearly, recombined to RGB (BT.601); the generator picks the colour or the luma-only ending.
 {{PRECISION}}
+varying vec2 v_pixel; // pixel coordinates, n + 0.5 at pixel centres (see quad.vert)
 {{ROUNDING}}
 uniform sampler2D u_last;    // last layer's 4 channels, low resolution (tile size)
 uniform sampler2D u_packed;  // packed luma with a margin of {{MARGIN}} pixels
@@ -26,8 +27,8 @@ vec4 blockWeights(vec2 wx, vec2 wy) {
 }
 
 void main() {
-  vec2 hr = gl_FragCoord.xy - 0.5;                      // pixel index (exact)
-  vec2 half_ = roundEven(vec4(hr * 0.5 - 0.25, 0.0, 0.0)).xy;  // floor(hr / 2): never a tie
+  vec2 hr = floorOf(vec4(v_pixel, 0.0, 0.0)).xy;    // pixel index (exact)
+  vec2 half_ = floorOf(vec4(hr * 0.5, 0.0, 0.0)).xy;
   vec2 d = hr - 2.0 * half_;          // sub-pixel: 0 or 1 per axis
   vec2 lr = u_core + half_;           // the low-res pixel in the tile
   float v = dot(bytes(u_last, (lr + 0.5) * u_texel),

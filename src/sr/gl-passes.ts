@@ -101,8 +101,9 @@ export class PassRunner {
       gl.uniform1i(this.location(program, name), unit);
       unit++;
     }
-    // rounding.glsl: two copies of 1.5 * 2^23 (see there).
-    gl.uniform2f(this.location(program, 'u_round'), ROUNDING_MAGIC, ROUNDING_MAGIC);
+    // rounding.glsl: two copies of 1.5 * 2^23 and a 1 (see there). quad.vert: the target's size.
+    gl.uniform4f(this.location(program, 'u_round'), ROUNDING_MAGIC, ROUNDING_MAGIC, 1, 0);
+    gl.uniform2f(this.location(program, 'u_viewport'), target.width, target.height);
     for (const [name, value] of Object.entries(uniforms)) {
       const location = this.location(program, name);
       if (typeof value === 'number') gl.uniform1f(location, value);
