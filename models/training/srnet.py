@@ -126,8 +126,9 @@ def from_json_dict(model, dtype=torch.float64):
     net = SRNet(spec, model["output"]["residual"], model.get("name", "uprez")).to(dtype)
     with torch.no_grad():
         for conv, l in zip(net.convs, model["layers"]):
-            conv.weight.copy_(torch.tensor(l["weights"], dtype=dtype).view_as(conv.weight))
-            conv.bias.copy_(torch.tensor(l["bias"], dtype=dtype))
+            # The weights are float32 values (what the engines upload); keep exactly those.
+            conv.weight.copy_(torch.tensor(l["weights"], dtype=torch.float32).to(dtype).view_as(conv.weight))
+            conv.bias.copy_(torch.tensor(l["bias"], dtype=torch.float32).to(dtype))
     return net.eval()
 
 
@@ -144,8 +145,28 @@ def write_json(model, path):
 
 @torch.no_grad()
 def upscale_bytes(net, luma_bytes, dtype=torch.float64):
-    """uint8 HxW luma -> uint8 2Hx2W luma, exactly as the engine computes it."""
+    """uint8 HxW luma -> uint8 2Hx2W luma, exactly as the engine computes it.
+
+    The residual is added in byte units: base(bytes) is exact in float64 (the x2 bicubic
+    and bilinear weights are short binary fractions), and so is gain * (k - offset * 255)
+    for the stored byte k with gain and offset 0.5, so ties round up exactly as in the
+    engines' reference instead of wherever float error puts them. Weights and stored
+    activations are float32 values (as on the GPU); the sums are in `dtype`."""
     net = net.to(dtype)
-    x = torch.as_tensor(luma_bytes).to(dtype).div(255.0)[None, None]
-    out = net(x, quantize=True)[0, 0]
-    return torch.floor(out * 255.0 + 0.5).to(torch.uint8).numpy()
+    luma = torch.as_tensor(luma_bytes).to(dtype)[None, None]
+
+    def texel(v):  # what sampling an RGBA8 texture returns: k/255 as a float32
+        return v.to(torch.float32).to(dtype)
+
+    x = texel(luma / 255.0)
+    for conv, l in zip(net.convs, net.spec):
+        pad = l["kernel"] // 2
+        if pad:
+            x = F.pad(x, (pad, pad, pad, pad), mode="replicate")
+        x = texel(round8(torch.clamp(conv(x), 0.0, 1.0)))
+    stored = torch.floor(F.pixel_shuffle(x, SCALE) * 255.0 + 0.5)  # the bytes of the last texture
+    if net.residual:
+        r = net.residual
+        out = torch.clamp(upsample_base(luma, r["base"]) + r["gain"] * (stored - r["offset"] * 255.0), 0.0, 255.0)
+        stored = torch.floor(out + 0.5)
+    return stored[0, 0].to(torch.uint8).numpy()
