@@ -4,7 +4,7 @@
 // multiply-accumulates per second, time per stage, and the CPU reference for comparison.
 //   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE]
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openHeadless } from 'node-drm-gbm-egl';
 import { createGpuUpscaler, type GpuUpscaler } from '../src/sr/gpu-engine.js';
@@ -35,15 +35,20 @@ const median = (values: number[]): number => {
 };
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
 
-function timeRuns(upscaler: GpuUpscaler, image: RasterImage, count: number): number[] {
+/** Wall-clock ms per run, and CPU ms per run (this process, llvmpipe's threads included). */
+function timeRuns(upscaler: GpuUpscaler, image: RasterImage, count: number): { wall: number[]; cpu: number[] } {
   upscaler.upscale(image, { steps: 1 }); // warm-up: llvmpipe compiles its shader variants on first draw
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < count; i++) {
+    const startedCpu = process.cpuUsage();
     const started = performance.now();
     upscaler.upscale(image, { steps: 1 });
-    times.push(performance.now() - started);
+    wall.push(performance.now() - started);
+    const used = process.cpuUsage(startedCpu);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return times;
+  return { wall, cpu };
 }
 
 const { model, source } = pickModel();
@@ -51,6 +56,8 @@ const macs = model.metrics?.macsPerInputPixel ?? modelMetrics(model).macsPerInpu
 const display = openHeadless({ width: 16, height: 16 });
 const { gl } = display;
 console.log(`GL: ${display.info.glRenderer} | ${display.info.glVersion}`);
+// Other processes' load skews wall-clock times here (2 cores); CPU time per run does not move much.
+console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
 console.log(`model: ${model.name} (${source})`);
 console.log(`       ${model.layers.map((l) => `${l.kernel}x${l.kernel} ${l.in}->${l.out}${l.groups > 1 ? ` g${l.groups}` : ''}`).join(', ')}; ` +
   `${macs} MACs per input pixel; residual ${model.output.residual?.base ?? 'none'}`);
@@ -75,10 +82,11 @@ const sizes = [[960, 540], [1920, 1080]] as const;
 const images = sizes.map(([w, h]) => randomImage(42, w, h, 3));
 for (const image of images) {
   const times = timeRuns(upscaler, image, runs);
-  const t = median(times);
+  const t = median(times.wall);
   const gmacs = (macs * image.width * image.height) / (t / 1000) / 1e9;
   console.log(`  ${image.width}x${image.height} -> ${image.width * 2}x${image.height * 2}: ${ms(t)} ` +
-    `(runs ${times.map((x) => x.toFixed(0)).join(', ')}), ${gmacs.toFixed(1)} G MAC/s`);
+    `(runs ${times.wall.map((x) => x.toFixed(0)).join(', ')}), ${gmacs.toFixed(1)} G MAC/s; ` +
+    `CPU time ${ms(median(times.cpu))} per run`);
 }
 upscaler.close();
 

@@ -7,7 +7,11 @@
 uniform vec4 u_round;
 
 vec4 roundEven(vec4 x) {
+#ifdef GL_FRAGMENT_PRECISION_HIGH
   return ((x * u_round.z + u_round.x) - u_round.y) * u_round.z;
+#else
+  return floor(x + 0.5); // no float32 here for the magic number (ties go up instead)
+#endif
 }
 
 // round(x) with ties up, as the CPU reference's floor(x + 0.5).
