@@ -1,6 +1,6 @@
 // Rounding without floor(): llvmpipe runs floor() lane by lane, which made passes several
 // times slower. Adding and subtracting 1.5 * 2^23 rounds a float32 (|x| < 2^22) to the nearest
-// integer, ties to even. The engine sets u_round = (1.5 * 2^23, 1.5 * 2^23, 1, 0): the
+// integer, ties to even. The engine sets u_round = (1.5 * 2^23, 1.5 * 2^23, 1, 255): the
 // compiler must not fold constants into the magic (x - 0.5 + M would become x + M, one ulp of
 // M being 1), so values go in and out through a multiply by a uniform 1 it cannot see through,
 // and the two copies of M keep it from cancelling them.
@@ -27,6 +27,11 @@ vec4 floorOf(vec4 x) {
 }
 
 // A texel as its exact bytes: some drivers (llvmpipe) return k/255 up to 1/4096 off.
+// u_round.w is 255: one multiply-add and a subtract (its callers only multiply the result).
 vec4 bytesOf(vec4 texel) {
-  return roundEven(texel * 255.0);
+#ifdef GL_FRAGMENT_PRECISION_HIGH
+  return (texel * u_round.w + u_round.x) - u_round.y;
+#else
+  return floor(texel * 255.0 + 0.5);
+#endif
 }

@@ -101,8 +101,8 @@ export class PassRunner {
       gl.uniform1i(this.location(program, name), unit);
       unit++;
     }
-    // rounding.glsl: two copies of 1.5 * 2^23 and a 1 (see there). quad.vert: the target's size.
-    gl.uniform4f(this.location(program, 'u_round'), ROUNDING_MAGIC, ROUNDING_MAGIC, 1, 0);
+    // rounding.glsl: two copies of 1.5 * 2^23, 1 and 255 (see there). quad.vert: the target's size.
+    gl.uniform4f(this.location(program, 'u_round'), ROUNDING_MAGIC, ROUNDING_MAGIC, 1, 255);
     gl.uniform2f(this.location(program, 'u_viewport'), target.width, target.height);
     for (const [name, value] of Object.entries(uniforms)) {
       const location = this.location(program, name);
