@@ -152,7 +152,7 @@ $bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hos
 $bb mount -t proc proc /host/proc
 $bb mount -t sysfs sys /host/sys
 $bb mount -t devtmpfs dev /host/dev
-$bb mount -t tmpfs tmp /host/tmp
+# Writable space on /run only: /tmp stays the host's, since the repository may live there.
 $bb mount -t tmpfs run /host/run
 $bb chroot /host /sbin/modprobe virtio-gpu || say failed '{"error":"modprobe virtio-gpu"}'
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /host/dev/dri/card0 ] && break; $bb sleep 0.5; done
@@ -175,7 +175,7 @@ $bb poweroff -f
 
 /** Builds (or reuses from the cache) the initramfs that runs `guestScript` under the host's node. */
 export function buildInitramfs(tools: VmTools, guestScript: string): string {
-  const env = 'HOME=/tmp TMPDIR=/tmp XDG_CACHE_HOME=/tmp/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
+  const env = 'HOME=/run TMPDIR=/run XDG_CACHE_HOME=/run/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
   const guestCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${guestScript}`;
   const script = initScript(NINEP_MODULES, guestCommand);
   // A new busybox or kernel package (same paths) must give a new archive too.
