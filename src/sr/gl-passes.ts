@@ -32,8 +32,23 @@ export class PassRunner {
     gl.bindBuffer(gl.ARRAY_BUFFER!, this.quad);
     gl.bufferData(gl.ARRAY_BUFFER!, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW!);
     this.framebuffer = gl.createFramebuffer();
+  }
+
+  /**
+   * Puts the GL state the passes rely on in place (the context may be shared with a renderer
+   * that blends, scissors or dithers): call before a batch of passes.
+   */
+  prepareState(): void {
+    const { gl } = this;
+    for (const cap of [gl.BLEND, gl.SCISSOR_TEST, gl.DEPTH_TEST, gl.STENCIL_TEST, gl.CULL_FACE, gl.DITHER]) gl.disable(cap!);
+    gl.colorMask(true, true, true, true);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT!, 1);
     gl.pixelStorei(gl.PACK_ALIGNMENT!, 1);
+  }
+
+  /** Leaves the default framebuffer bound, as a renderer sharing the context expects. */
+  finishWork(): void {
+    this.gl.bindFramebuffer(this.gl.FRAMEBUFFER!, null);
   }
 
   /** The program for this fragment source (compiled once per runner, cached on disk). */

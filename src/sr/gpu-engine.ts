@@ -145,15 +145,20 @@ class GpuEngine implements GpuUpscaler {
     this.checkOpen();
     checkImage(image);
     if (![0, 1, 2].includes(options.steps)) throw new RangeError(`steps must be 0, 1 or 2, got ${String(options.steps)}`);
-    let result = image;
-    for (let step = 0; step < options.steps; step++) result = this.srStep(result, 'colour');
-    if (options.size && (options.size.width !== result.width || options.size.height !== result.height)) {
-      result = resampleGpu(this.runner, result, options.size.width, options.size.height, this.limits.maxTileSize,
-        (name) => this.stage(name));
-    } else if (result === image) {
-      result = { ...image, data: image.data.slice() };
+    this.runner.prepareState();
+    try {
+      let result = image;
+      for (let step = 0; step < options.steps; step++) result = this.srStep(result, 'colour');
+      if (options.size && (options.size.width !== result.width || options.size.height !== result.height)) {
+        result = resampleGpu(this.runner, result, options.size.width, options.size.height, this.limits.maxTileSize,
+          (name) => this.stage(name));
+      } else if (result === image) {
+        result = { ...image, data: image.data.slice() };
+      }
+      return result;
+    } finally {
+      this.runner.finishWork();
     }
-    return result;
   }
 
   upscaleLuma(luma: LumaImage): LumaImage {
@@ -163,7 +168,13 @@ class GpuEngine implements GpuUpscaler {
     const grey = new Uint8Array(width * height * 3);
     for (let i = 0; i < data.length; i++) grey[i * 3] = grey[i * 3 + 1] = grey[i * 3 + 2] = data[i]!;
     // Grey in: the luma formula gives the byte back exactly (its coefficients sum to 1).
-    const out = this.srStep({ width, height, channels: 3, data: grey }, 'luma');
+    this.runner.prepareState();
+    let out: RasterImage;
+    try {
+      out = this.srStep({ width, height, channels: 3, data: grey }, 'luma');
+    } finally {
+      this.runner.finishWork();
+    }
     const result = new Uint8Array(out.width * out.height);
     for (let i = 0; i < result.length; i++) result[i] = out.data[i * 3]!;
     return { width: out.width, height: out.height, data: result };

@@ -78,3 +78,22 @@ t.test('steps 0 without a size returns a copy; bad input is refused', async (t) 
   gpu.close();
   t.throws(() => gpu.upscale(image, { steps: 1 }), /closed/);
 });
+
+t.test('GL state left by a renderer sharing the context (blending, scissor) does not change results', async (t) => {
+  const model = randomModel({ seed: 302, layers: [{ out: 8, kernel: 3 }, { out: 4, kernel: 1 }], residual: 'bicubic' });
+  const gpu = createGpuUpscaler(gl, model, { cacheDir: null });
+  t.teardown(() => gpu.close());
+  const image = randomImage(10, 30, 20, 4);
+  const clean = gpu.upscale(image, { steps: 1, size: { width: 50, height: 33 } });
+  gl.enable(gl.BLEND);
+  gl.blendFunc(gl.ONE, gl.ONE);
+  gl.enable(gl.SCISSOR_TEST);
+  gl.scissor(0, 0, 3, 3);
+  gl.colorMask(true, false, true, false);
+  const dirty = gpu.upscale(image, { steps: 1, size: { width: 50, height: 33 } });
+  t.same(dirty, clean);
+  t.equal(gl.getParameter(gl.FRAMEBUFFER_BINDING), gl.defaultFramebuffer, 'the default framebuffer is bound again');
+  gl.disable(gl.BLEND);
+  gl.disable(gl.SCISSOR_TEST);
+  gl.colorMask(true, true, true, true);
+});
