@@ -1,0 +1,51 @@
+// Training and inference cannot drift apart: a short real run of the recipe
+// (PyTorch, a few steps), exported to uprez-sr/1, must load, and its test vector
+// (what PyTorch computed) must be reproduced by the GPU engine and the CPU reference.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { openHeadless } from 'node-drm-gbm-egl';
+import { runNetworkCpu } from '../../src/sr/cpu-reference.js';
+import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
+import { loadModel, modelMetrics } from '../../src/sr/load-model.js';
+import { repoRoot } from '../../src/util/paths.js';
+import { compareBytes, describeDifference } from '../sr/helpers/compare.js';
+
+const python = '/usr/bin/python3';
+const haveTorch = existsSync(python) && (await promisify(execFile)(python, ['-c', 'import torch']).then(() => true, () => false));
+const requireTorch = process.env.UPREZ_REQUIRE_TORCH === '1';
+
+t.test('a short training run exports a model both engines reproduce', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'uprez-train-'));
+  const out = join(dir, 'quick.json');
+  // An empty data folder: the recipe's quick mode then trains on procedural images, as in CI.
+  const emptyData = join(dir, 'data');
+  const { stdout } = await promisify(execFile)(python, [
+    join(repoRoot, 'models', 'training', 'train.py'), '--quick', '--data', emptyData, '--out', out, '--run-dir', join(dir, 'run'),
+  ], { timeout: 300_000 });
+  t.match(stdout, /exported/, 'the recipe says it exported the model');
+
+  const model = loadModel(out);
+  t.ok(model.test, 'the export carries a test vector');
+  t.same(model.metrics && { params: model.metrics.params, macsPerInputPixel: model.metrics.macsPerInputPixel }, modelMetrics(model),
+    'the exported metrics agree with the engine\'s count');
+  const { input, output } = model.test!;
+  const luma = { width: input.width, height: input.height, data: Uint8Array.from(input.luma) };
+  const expected = Uint8Array.from(output.luma);
+
+  const cpu = runNetworkCpu(model, luma);
+  const cpuDiff = compareBytes(cpu.data, expected);
+  t.ok(cpuDiff.worst <= 1, `CPU reference reproduces PyTorch (${describeDifference(cpuDiff, expected.length)})`);
+
+  const display = openHeadless({ width: 16, height: 16 });
+  t.teardown(() => display.close());
+  const gpu = createGpuUpscaler(display.gl, model, { cacheDir: null });
+  t.teardown(() => gpu.close());
+  const result = gpu.upscaleLuma(luma);
+  t.same([result.width, result.height], [output.width, output.height]);
+  const gpuDiff = compareBytes(result.data, expected);
+  t.ok(gpuDiff.worst <= 1, `GPU engine reproduces PyTorch (${describeDifference(gpuDiff, expected.length)})`);
+});
