@@ -1,11 +1,13 @@
 // npm run bench:sr — speed of the GPU SR engine on the current GL renderer (headless EGL).
-// Prints: which model, program compile time (fresh) vs cached start, ms per x2 step for a
+// Prints: which model, start-up with cold vs warm caches, ms per x2 step for a
 // 960x540 and a 1920x1080 input (median of several runs, compilation excluded), effective
 // multiply-accumulates per second, time per stage, and the CPU reference for comparison.
 //   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE]
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openHeadless } from 'node-drm-gbm-egl';
 import { createGpuUpscaler, type GpuUpscaler } from '../src/sr/gpu-engine.js';
 import { createCpuUpscaler } from '../src/sr/cpu-reference.js';
@@ -51,7 +53,31 @@ function timeRuns(upscaler: GpuUpscaler, image: RasterImage, count: number): { w
   return { wall, cpu };
 }
 
+interface StartupProbe {
+  createMs: number;
+  firstRunMs: number;
+  compiled: number;
+  loaded: number;
+  rejected: number;
+}
+
 const { model, source } = pickModel();
+if (args.includes('--startup-probe')) {
+  const display = openHeadless({ width: 16, height: 16 });
+  const started = performance.now();
+  const upscaler = createGpuUpscaler(display.gl, model); // default program cache: $XDG_CACHE_HOME/uprez/programs
+  const createMs = performance.now() - started;
+  const image = randomImage(42, 960, 540, 3);
+  const runStarted = performance.now();
+  upscaler.upscale(image, { steps: 1 });
+  const firstRunMs = performance.now() - runStarted;
+  const { compiled, loaded, rejected } = upscaler.programStats;
+  upscaler.close();
+  display.close();
+  const result: StartupProbe = { createMs, firstRunMs, compiled, loaded, rejected };
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+}
 const macs = model.metrics?.macsPerInputPixel ?? modelMetrics(model).macsPerInputPixel;
 const display = openHeadless({ width: 16, height: 16 });
 const { gl } = display;
@@ -62,20 +88,24 @@ console.log(`model: ${model.name} (${source})`);
 console.log(`       ${model.layers.map((l) => `${l.kernel}x${l.kernel} ${l.in}->${l.out}${l.groups > 1 ? ` g${l.groups}` : ''}`).join(', ')}; ` +
   `${macs} MACs per input pixel; residual ${model.output.residual?.base ?? 'none'}`);
 
-// Compile time: a fresh program cache, then a second start that loads the binaries.
-const cacheDir = mkdtempSync(join(tmpdir(), 'uprez-bench-programs-'));
-let started = performance.now();
-const fresh = createGpuUpscaler(gl, model, { cacheDir });
-const freshMs = performance.now() - started;
-const freshStats = fresh.programStats;
-fresh.close();
-started = performance.now();
-const upscaler = createGpuUpscaler(gl, model, { cacheDir });
-const cachedMs = performance.now() - started;
-const cachedStats = upscaler.programStats;
-console.log(`programs: first start ${ms(freshMs)} (${freshStats.compiled} compiled), ` +
-  `cached start ${ms(cachedMs)} (${cachedStats.loaded} loaded from binaries, ${cachedStats.rejected} rejected)`);
-console.log('          (llvmpipe also JIT-compiles each program on its first draw: that is in the warm-up run, excluded below)');
+// Start-up, as the daemon meets it: a new process with empty caches (compile everything; llvmpipe
+// also JIT-compiles each program at its first draw), then a new process with the caches it left
+// (our program binaries, Mesa's shader cache). Each: create the upscaler, then a first 960x540 x2.
+const cacheRoot = mkdtempSync(join(tmpdir(), 'uprez-bench-caches-'));
+const probe = (): StartupProbe => {
+  const output = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--startup-probe', ...args], {
+    env: { ...process.env, XDG_CACHE_HOME: join(cacheRoot, 'xdg'), MESA_SHADER_CACHE_DIR: join(cacheRoot, 'mesa') },
+    encoding: 'utf8',
+  });
+  return JSON.parse(output) as StartupProbe;
+};
+const cold = probe();
+const warm = probe();
+rmSync(cacheRoot, { recursive: true, force: true });
+console.log(`start-up, cold caches: create ${ms(cold.createMs)} (${cold.compiled} programs compiled) + first 960x540 x2 ${ms(cold.firstRunMs)}`);
+console.log(`start-up, warm caches: create ${ms(warm.createMs)} (${warm.loaded} program binaries loaded, ${warm.rejected} rejected) ` +
+  `+ first 960x540 x2 ${ms(warm.firstRunMs)}`);
+const upscaler = createGpuUpscaler(gl, model, { cacheDir: null });
 
 console.log(`\nx2 step, colour in and out (median of ${runs} runs after a warm-up):`);
 const sizes = [[960, 540], [1920, 1080]] as const;
@@ -91,7 +121,7 @@ for (const image of images) {
 upscaler.close();
 
 // Where the time goes: every stage finished before the next starts (adds a little overhead).
-const profiled = createGpuUpscaler(gl, model, { cacheDir, profile: true });
+const profiled = createGpuUpscaler(gl, model, { cacheDir: null, profile: true });
 const big = images[1]!;
 profiled.upscale(big, { steps: 1 });
 const profiles: Array<Map<string, number>> = [];
@@ -109,13 +139,12 @@ for (const name of profiles[0]!.keys()) {
   console.log(`  ${name.padEnd(28)} ${t.toFixed(1).padStart(7)} ms`);
 }
 console.log(`  ${'total'.padEnd(28)} ${total.toFixed(1).padStart(7)} ms`);
-rmSync(cacheDir, { recursive: true, force: true });
 display.close();
 
 if (withCpu) {
   const cpu = createCpuUpscaler(model);
   const image = images[0]!;
-  started = performance.now();
+  const started = performance.now();
   cpu.upscale(image, { steps: 1 });
   const t = performance.now() - started;
   const gmacs = (macs * image.width * image.height) / (t / 1000) / 1e9;
