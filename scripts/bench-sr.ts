@@ -2,7 +2,7 @@
 // Prints: which model, start-up with cold vs warm caches, ms per x2 step for a
 // 960x540 and a 1920x1080 input (median of several runs, compilation excluded), effective
 // multiply-accumulates per second, time per stage, and the CPU reference for comparison.
-//   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE]
+//   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE | --baseline]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ const runs = Number(flag('--runs') ?? 5);
 const withCpu = !args.includes('--no-cpu');
 
 function pickModel(): { model: SrModel; source: string } {
+  if (args.includes('--baseline')) return { model: baselineShapedModel(1), source: '--baseline: the published network\'s shape, random weights (seed 1)' };
   const path = flag('--model') ?? join(modelsDir, DEFAULT_MODEL_FILE);
   if (existsSync(path)) return { model: loadModel(path), source: path };
   return { model: baselineShapedModel(1), source: `no ${path}: a baseline-shaped random model (seed 1)` };
