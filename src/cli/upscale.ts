@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { stderr, stdout } from 'node:process';
 import type { RasterImage, SrModel } from '../sr/model.js';
 import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';
-import { createCpuUpscaler, type Upscaler } from '../sr/cpu-reference.js';
+import { openEngine, type Engine } from '../sr/open-engine.js';
 import { decodeImage, DEFAULT_MAX_INPUT_PIXELS } from '../image/decode.js';
 import { writePng } from '../image/encode.js';
 
@@ -101,41 +101,6 @@ function stepsFor(image: RasterImage, settings: Settings): 0 | 1 | 2 {
   return 2;
 }
 
-interface Engine {
-  upscaler: Upscaler;
-  description: string;
-  close(): void;
-}
-
-async function openEngine(model: SrModel, settings: Settings): Promise<Engine> {
-  if (settings.backend === 'cpu') {
-    const upscaler = createCpuUpscaler(model);
-    return { upscaler, description: 'cpu (TypeScript reference)', close: () => upscaler.close() };
-  }
-  // One offscreen GL context and one set of compiled programs for the whole batch.
-  const { openHeadless } = await import('node-drm-gbm-egl');
-  const { createGpuUpscaler } = await import('../sr/gpu-engine.js');
-  const display = openHeadless({ width: 1, height: 1 });
-  try {
-    const upscaler = createGpuUpscaler(display.gl, model, { maxTileSize: settings.tile });
-    const stats = upscaler.programStats;
-    const programs = stats.loaded > 0 && stats.compiled === 0
-      ? `${stats.loaded} programs from the cache`
-      : `${stats.compiled} programs compiled${stats.loaded ? `, ${stats.loaded} from the cache` : ''}`;
-    return {
-      upscaler,
-      description: `gpu (${display.info.glRenderer}, ${programs} in ${Math.round(stats.ms)} ms)`,
-      close: () => {
-        upscaler.close();
-        display.close();
-      },
-    };
-  } catch (error) {
-    display.close();
-    throw error;
-  }
-}
-
 /** A one-line progress bar on stderr, drawn only on a terminal. */
 class ProgressBar {
   private readonly enabled = stderr.isTTY === true;
@@ -193,7 +158,7 @@ export async function main(args: string[]): Promise<number> {
   const started = performance.now();
   let engine: Engine;
   try {
-    engine = await openEngine(model, settings);
+    engine = await openEngine(model, { backend: settings.backend, tile: settings.tile });
   } catch (error) {
     stderr.write(`uprez upscale: cannot start the ${settings.backend} engine: ${(error as Error).message}\n` +
       (settings.backend === 'gpu' ? 'uprez upscale: --backend cpu runs without a GPU (slowly).\n' : ''));

@@ -105,19 +105,44 @@ export function upsample2(plane: Uint8Array, width: number, height: number, kind
   return out;
 }
 
-/** Catmull-Rom (a = -0.5), the resample kernel. */
-function catmullRom(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 1) return (1.5 * ax - 2.5) * ax * ax + 1;
-  if (ax < 2) return ((-0.5 * ax + 2.5) * ax - 4) * ax + 2;
-  return 0;
+/** Resampling kernels: `weight(x)` for a tap at distance x (in source pixels), zero beyond `support`. */
+export interface ResampleKernel {
+  support: number;
+  weight(x: number): number;
 }
 
+export const resampleKernels = {
+  /** Catmull-Rom (a = -0.5): the engine's resample kernel (SEMANTICS.md). */
+  catmullRom: {
+    support: 2,
+    weight(x: number): number {
+      const ax = Math.abs(x);
+      if (ax < 1) return (1.5 * ax - 2.5) * ax * ax + 1;
+      if (ax < 2) return ((-0.5 * ax + 2.5) * ax - 4) * ax + 2;
+      return 0;
+    },
+  },
+  /** Triangle: bilinear. */
+  triangle: { support: 1, weight: (x: number) => Math.max(0, 1 - Math.abs(x)) },
+  /** Lanczos with 3 lobes. */
+  lanczos3: {
+    support: 3,
+    weight(x: number): number {
+      if (x === 0) return 1;
+      if (Math.abs(x) >= 3) return 0;
+      const px = Math.PI * x;
+      return (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px);
+    },
+  },
+  /** Box: the area average. */
+  box: { support: 0.5, weight: (x: number) => (Math.abs(x) <= 0.5 ? 1 : 0) },
+} satisfies Record<string, ResampleKernel>;
+
 /** Taps (variable count, padded with zero weights) to resample an axis from n to m pixels. */
-function resampleTaps(n: number, m: number): AxisTaps {
+function resampleTaps(n: number, m: number, kernel: ResampleKernel): AxisTaps {
   const s = n / m;
   const stretch = s > 1 ? s : 1; // antialias when shrinking: widen the kernel
-  const support = 2 * stretch;
+  const support = kernel.support * stretch;
   const perOutput: Array<{ index: number[]; weight: number[] }> = [];
   let count = 0;
   for (let x = 0; x < m; x++) {
@@ -126,7 +151,7 @@ function resampleTaps(n: number, m: number): AxisTaps {
     const weight: number[] = [];
     let total = 0;
     for (let i = Math.floor(c - support) + 1; i <= Math.floor(c + support); i++) {
-      const w = catmullRom((i - c) / stretch);
+      const w = kernel.weight((i - c) / stretch);
       index.push(clampIndex(i, n));
       weight.push(w);
       total += w;
@@ -145,20 +170,24 @@ function resampleTaps(n: number, m: number): AxisTaps {
   return { index, weight, count };
 }
 
-/** Resamples every channel to exactly width x height: horizontal pass (8-bit), then vertical. */
-export function resampleCpu(image: RasterImage, width: number, height: number): RasterImage {
+/**
+ * Resamples every channel to exactly width x height: horizontal pass (8-bit), then vertical.
+ * The engine always uses Catmull-Rom; the other kernels serve the evaluation's degradations.
+ */
+export function resampleCpu(image: RasterImage, width: number, height: number,
+  kernel: ResampleKernel = resampleKernels.catmullRom): RasterImage {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`resample: invalid target size ${width}x${height}`);
   }
-  const horizontal = image.width === width ? image : resampleAxis(image, width, 'x');
-  return horizontal.height === height ? horizontal : resampleAxis(horizontal, height, 'y');
+  const horizontal = image.width === width ? image : resampleAxis(image, width, 'x', kernel);
+  return horizontal.height === height ? horizontal : resampleAxis(horizontal, height, 'y', kernel);
 }
 
-function resampleAxis(image: RasterImage, size: number, axis: 'x' | 'y'): RasterImage {
+function resampleAxis(image: RasterImage, size: number, axis: 'x' | 'y', kernel: ResampleKernel): RasterImage {
   const { channels } = image;
   const width = axis === 'x' ? size : image.width;
   const height = axis === 'y' ? size : image.height;
-  const taps = resampleTaps(axis === 'x' ? image.width : image.height, size);
+  const taps = resampleTaps(axis === 'x' ? image.width : image.height, size, kernel);
   // Distance in bytes between neighbours along the axis.
   const step = axis === 'x' ? channels : image.width * channels;
   const data = new Uint8Array(width * height * channels);

@@ -1,0 +1,123 @@
+// `uprez eval DIR`: how much a model gains over bicubic upscaling on your own photos,
+// measured through the real engine (what the screen shows), under the evaluation
+// protocols of models/README.md (src/quality/protocols.ts).
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { stderr, stdout } from 'node:process';
+import { decodeImage } from '../image/decode.js';
+import { degradedCases, evenCropRgb, yPsnr, type Protocol } from '../quality/protocols.js';
+import { resampleCpu } from '../sr/cpu-filters.js';
+import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';
+import { openEngine } from '../sr/open-engine.js';
+import { parseCommandArgs } from './args.js';
+
+const usage = `usage: uprez eval DIR [--model FILE] [--protocol bicubic|realistic|both] [--backend gpu|cpu] [--json]
+
+For every photo in DIR: makes the low-resolution version(s) of the protocol, upscales them
+x2 with the model (through the engine) and with bicubic, and prints the Y-PSNR of both
+against the photo (BT.601 studio-range luma, 2 border pixels shaved), then the means.
+  bicubic    LR by antialiased bicubic x0.5
+  realistic  LR by area, bicubic, bilinear and Lanczos x0.5, each then JPEG q75..95
+`;
+
+const SHAVE = 2;
+
+interface Row {
+  image: string;
+  protocol: Protocol;
+  case: string;
+  model: number;
+  bicubic: number;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function formatRow(name: string, label: string, model: number, bicubic: number): string {
+  const gain = model - bicubic;
+  return `  ${name.padEnd(22)} ${label.padEnd(18)} model ${model.toFixed(3).padStart(7)} dB  ` +
+    `bicubic ${bicubic.toFixed(3).padStart(7)} dB  gain ${gain >= 0 ? '+' : ''}${gain.toFixed(3)} dB`;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('eval', args, {
+    model: { type: 'string' },
+    protocol: { type: 'string' },
+    backend: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    stdout.write(usage);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    stderr.write(`uprez eval: expected one folder of photos\n\n${usage}`);
+    return 2;
+  }
+  const protocolOption = values.protocol ?? 'both';
+  if (!['bicubic', 'realistic', 'both'].includes(protocolOption)) {
+    stderr.write(`uprez eval: --protocol must be bicubic, realistic or both, got '${protocolOption}'\n`);
+    return 2;
+  }
+  const protocols: Protocol[] = protocolOption === 'both' ? ['bicubic', 'realistic'] : [protocolOption as Protocol];
+  const backend = values.backend ?? 'gpu';
+  if (backend !== 'gpu' && backend !== 'cpu') {
+    stderr.write(`uprez eval: --backend must be gpu or cpu, got '${backend}'\n`);
+    return 2;
+  }
+
+  const dir = positionals[0]!;
+  const files = readdirSync(dir).filter((name) => statSync(join(dir, name)).isFile()).sort();
+  if (files.length === 0) {
+    stderr.write(`uprez eval: no files in ${dir}\n`);
+    return 1;
+  }
+  const model = loadModel(values.model ?? defaultModelPath());
+  const engine = await openEngine(model, { backend });
+  const log = (line: string) => (values.json ? stderr : stdout).write(`${line}\n`);
+  log(`uprez eval: model ${model.name} (${modelMetrics(model).macsPerInputPixel} MACs per input pixel), ${engine.description}`);
+
+  const rows: Row[] = [];
+  let failures = 0;
+  try {
+    for (const file of files) {
+      const name = basename(file, extname(file));
+      let hr;
+      try {
+        hr = evenCropRgb(await decodeImage(join(dir, file), file));
+      } catch (error) {
+        log(`  ${file}: skipped: ${(error as Error).message}`);
+        failures++;
+        continue;
+      }
+      for (const protocol of protocols) {
+        for (const { label, lr } of await degradedCases(name, hr, protocol)) {
+          try {
+            const upscaled = engine.upscaler.upscale(lr, { steps: 1 });
+            const bicubic = resampleCpu(lr, hr.width, hr.height);
+            const row = { image: name, protocol, case: label, model: yPsnr(upscaled, hr, SHAVE), bicubic: yPsnr(bicubic, hr, SHAVE) };
+            rows.push(row);
+            log(formatRow(name, `${protocol}: ${label}`, row.model, row.bicubic));
+          } catch (error) {
+            log(`  ${file} (${label}): failed: ${(error as Error).message}`);
+            failures++;
+          }
+        }
+      }
+    }
+  } finally {
+    engine.close();
+  }
+
+  const means = protocols.map((protocol) => {
+    const of = rows.filter((row) => row.protocol === protocol);
+    const model = mean(of.map((row) => row.model));
+    const bicubic = mean(of.map((row) => row.bicubic));
+    return { protocol, cases: of.length, model, bicubic, gain: model - bicubic };
+  });
+  for (const m of means) if (m.cases > 0) log(formatRow(`mean (${m.cases} cases)`, m.protocol, m.model, m.bicubic));
+  if (values.json) stdout.write(`${JSON.stringify({ model: model.name, shave: SHAVE, means, rows }, null, 2)}\n`);
+  return failures > 0 ? 1 : 0;
+}
