@@ -107,17 +107,22 @@ class GpuEngine implements GpuUpscaler {
     }
     this.cache = new ProgramCache(gl, options.cacheDir === undefined ? defaultProgramCacheDir() : options.cacheDir);
     this.runner = new PassRunner(gl, this.cache, vertexShader());
-    this.lumaPack = this.runner.program(generateLumaPackPass(model));
-    this.chroma = this.runner.program(generateChromaPass());
-    this.outputColour = this.runner.program(generateOutputPass(model, 'colour'));
-    this.layers = passes.map((layerPasses, index) => {
-      const layer = model.layers[index]!;
-      const groups = layer.groups > 1 ? ` g${layer.groups}` : '';
-      return {
-        name: `layer ${index + 1} ${layer.kernel}x${layer.kernel} ${layer.in}->${layer.out}${groups}`,
-        passes: layerPasses.map((pass) => ({ pass, program: this.runner.program(pass.fragment) })),
-      };
-    });
+    try {
+      this.lumaPack = this.runner.program(generateLumaPackPass(model));
+      this.chroma = this.runner.program(generateChromaPass());
+      this.outputColour = this.runner.program(generateOutputPass(model, 'colour'));
+      this.layers = passes.map((layerPasses, index) => {
+        const layer = model.layers[index]!;
+        const groups = layer.groups > 1 ? ` g${layer.groups}` : '';
+        return {
+          name: `layer ${index + 1} ${layer.kernel}x${layer.kernel} ${layer.in}->${layer.out}${groups}`,
+          passes: layerPasses.map((pass) => ({ pass, program: this.runner.program(pass.fragment) })),
+        };
+      });
+    } catch (error) {
+      this.runner.close(); // a shader this GPU cannot compile: free what was made, report the driver's log
+      throw error;
+    }
     this.input = this.runner.createTexture();
     this.packed = this.runner.createTexture();
     this.chromaTexture = this.runner.createTexture();
