@@ -66,6 +66,11 @@ def main():
     for i, (proto, colour) in enumerate(COLOURS.items()):
         d.ellipse([W - 230, T + 12 + 20 * i, W - 220, T + 22 + 20 * i], fill=colour)
         d.text((W - 212, T + 8 + 20 * i), f"{proto} protocol", fill="black", font=fs)
+    _, y0 = px(xmin, 0.0)
+    d.line([L, y0, W - R, y0], fill=(120, 120, 120), width=2)  # bicubic upscaling itself
+    ours = sorted((p for p in points if p[0] != "baseline"), key=lambda p: p[1])
+    for k, colour in ((2, COLOURS["bicubic"]), (3, COLOURS["realistic"])):
+        d.line([px(p[1], p[k]) for p in ours], fill=colour, width=2) if len(ours) > 1 else None
     for name, macs, gb, gr in points:
         for gain, colour in ((gb, COLOURS["bicubic"]), (gr, COLOURS["realistic"])):
             x, y = px(macs, gain)
