@@ -39,7 +39,7 @@ export interface Upscaler {
 }
 
 export interface GpuUpscalerOptions {
-  /** Largest texture side to use (default: the GPU's limits). Tests force 64, or 2048 like a Pi 3. */
+  /** Largest texture side to use (default: the GPU's limits, at most 4096). Tests force 64, or 2048 like a Pi 3. */
   maxTileSize?: number;
   /** Texture fetches allowed per pass (default DEFAULT_MAX_FETCHES_PER_PASS). */
   maxFetchesPerPass?: number;

@@ -16,6 +16,11 @@ export interface GpuLimits extends PassLimits {
 export const DEFAULT_MAX_FETCHES_PER_PASS = 64;
 /** Without highp, texel coordinates lose precision above this size. */
 const MEDIUMP_MAX_TILE = 512;
+/**
+ * Tiles larger than a 4K frame only cost memory (a 1920x1080 input is still one tile): the
+ * default cap when the GPU allows more (llvmpipe: 16384). maxTileSize may raise it.
+ */
+export const DEFAULT_MAX_TILE = 4096;
 
 export interface LimitOverrides {
   maxTileSize?: number;
@@ -44,7 +49,7 @@ export function queryGpuLimits(gl: GL, overrides: LimitOverrides = {}): GpuLimit
     fragmentHighp ? Infinity : MEDIUMP_MAX_TILE,
   );
   return {
-    maxTileSize: Math.min(hardware, overrides.maxTileSize ?? Infinity),
+    maxTileSize: Math.min(hardware, overrides.maxTileSize ?? DEFAULT_MAX_TILE),
     maxTextureUnits: Math.min(intParameter(gl, 'MAX_TEXTURE_IMAGE_UNITS'), overrides.maxTextureUnits ?? Infinity),
     maxFetchesPerPass: overrides.maxFetchesPerPass ?? DEFAULT_MAX_FETCHES_PER_PASS,
     fragmentHighp,

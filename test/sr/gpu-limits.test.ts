@@ -4,6 +4,7 @@ import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
 import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
 import { ModelLimitError } from '../../src/sr/shader-gen.js';
+import { DEFAULT_MAX_TILE } from '../../src/sr/gpu-limits.js';
 import { randomModel } from './helpers/random-model.js';
 
 const display = openHeadless({ width: 16, height: 16 });
@@ -14,7 +15,11 @@ t.test('limits are queried from the GL', async (t) => {
   const model = randomModel({ seed: 501, layers: [{ out: 4, kernel: 1 }] });
   const gpu = createGpuUpscaler(gl, model, { cacheDir: null });
   t.teardown(() => gpu.close());
-  t.equal(gpu.limits.maxTileSize, Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE) as number, gl.getParameter(gl.MAX_RENDERBUFFER_SIZE) as number));
+  const hardware = Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE) as number, gl.getParameter(gl.MAX_RENDERBUFFER_SIZE) as number);
+  t.equal(gpu.limits.maxTileSize, Math.min(hardware, DEFAULT_MAX_TILE), 'the GPU limit, capped by default at 4096');
+  const raised = createGpuUpscaler(gl, model, { cacheDir: null, maxTileSize: 1e9 });
+  t.equal(raised.limits.maxTileSize, hardware, 'maxTileSize raises the cap up to the GPU limit, never past it');
+  raised.close();
   t.equal(gpu.limits.maxTextureUnits, gl.getParameter(gl.MAX_TEXTURE_IMAGE_UNITS));
   t.ok(gpu.limits.fragmentHighp, 'llvmpipe has highp in fragment shaders');
 });
