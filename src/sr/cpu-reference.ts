@@ -5,21 +5,8 @@
 // computed from a small float window of the input rows it needs, with the weights hoisted
 // into a Float32Array (the GPU's float32 constants), so the inner loop is a plain
 // multiply-add over a row.
-import type { ConvLayer, LumaImage, RasterImage, SrModel } from './model.js';
+import type { ConvLayer, LumaImage, RasterImage, SrModel, Upscaler } from './model.js';
 import { resampleCpu, roundByte, toByte, upsample2 } from './cpu-filters.js';
-
-/** What an engine does (the GPU engine has the same shape). */
-export interface UpscaleOptions {
-  /** Number of x2 SR steps: 0, 1 (x2) or 2 (x4). */
-  steps: 0 | 1 | 2;
-  /** Resample to exactly this size after the SR steps. */
-  size?: { width: number; height: number };
-}
-
-export interface Upscaler {
-  upscale(image: RasterImage, options: UpscaleOptions): RasterImage;
-  close(): void;
-}
 
 /** Activations of one layer: `channels` planes of width x height bytes. */
 export interface Activations {

@@ -15,7 +15,7 @@
 //   -> conv layers (one pass per 4 output channels, ping-pong texture sets)
 //   -> output pass at 2x: depth-to-space + residual base + bilinear chroma -> RGB(A) -> readback.
 import type { GL } from 'node-drm-gbm-egl';
-import type { LumaImage, RasterImage, SrModel } from './model.js';
+import type { LumaImage, RasterImage, SrModel, UpscaleOptions, Upscaler } from './model.js';
 import { PassRunner, type Program, type Texture } from './gl-passes.js';
 import { queryGpuLimits, type GpuLimits } from './gpu-limits.js';
 import { defaultProgramCacheDir, ProgramCache, type ProgramCacheStats } from './program-cache.js';
@@ -25,18 +25,6 @@ import {
   type ConvPass,
 } from './shader-gen.js';
 import { cropToRgba, pasteFromRgba, planTiles, type Rect } from './tiles.js';
-
-export interface UpscaleOptions {
-  /** Number of x2 SR steps: 0, 1 (x2) or 2 (x4). */
-  steps: 0 | 1 | 2;
-  /** Resample to exactly this size after the SR steps. */
-  size?: { width: number; height: number };
-}
-
-export interface Upscaler {
-  upscale(image: RasterImage, options: UpscaleOptions): RasterImage;
-  close(): void;
-}
 
 export interface GpuUpscalerOptions {
   /** Largest texture side to use (default: the GPU's limits, at most 4096). Tests force 64, or 2048 like a Pi 3. */

@@ -50,3 +50,16 @@ export interface RasterImage {
   channels: 3 | 4;
   data: Uint8Array;
 }
+
+export interface UpscaleOptions {
+  /** Number of x2 SR steps: 0, 1 (x2) or 2 (x4). */
+  steps: 0 | 1 | 2;
+  /** Resample to exactly this size after the SR steps. */
+  size?: { width: number; height: number };
+}
+
+/** What an SR engine does: the GPU engine and the CPU reference both are one. */
+export interface Upscaler {
+  upscale(image: RasterImage, options: UpscaleOptions): RasterImage;
+  close(): void;
+}

@@ -1,7 +1,7 @@
 // Starts an SR engine for a batch: the GPU one (one offscreen GL context, one set of
 // compiled programs) or the CPU reference. Shared by `uprez upscale` and `uprez eval`.
-import type { SrModel } from './model.js';
-import { createCpuUpscaler, type Upscaler } from './cpu-reference.js';
+import type { SrModel, Upscaler } from './model.js';
+import { createCpuUpscaler } from './cpu-reference.js';
 
 export interface EngineOptions {
   backend: 'gpu' | 'cpu';
