@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../src/util/paths.js';
 import { gridPattern, overlapPattern, renderBlocks, type Block } from './patterns.js';
+import { cornerColours } from '../../src/render/test-card.js';
 import { buildInitramfs, describeDifference, findVmTools, TestVm, type Screen } from './vm.js';
 
 const WIDTH = 1920;
@@ -25,6 +26,15 @@ interface Crtc {
 }
 
 const patternScreen = (blocks: Block[]): Screen => ({ width: WIDTH, height: HEIGHT, pixels: renderBlocks(blocks, WIDTH, HEIGHT) });
+
+function pixelAt(screen: Screen, x: number, y: number): number[] {
+  const at = (y * screen.width + x) * 3;
+  return [...screen.pixels.subarray(at, at + 3)];
+}
+
+function samePixel(screen: Screen, x: number, y: number, colour: readonly number[]): boolean {
+  return pixelAt(screen, x, y).every((value, i) => value === colour[i]);
+}
 
 const tools = findVmTools();
 if ('missing' in tools) {
@@ -118,6 +128,34 @@ if ('missing' in tools) {
         timings.push(`${thread}: opened in ${String(opened.ms)} ms, first frame ${String(first.ms)} ms, flip ${String(second.ms)} ms`);
       });
     }
+
+    await t.test('uprez run (what npm start runs) shows the test card on the KMS screen and gives it back on SIGTERM', async (t) => {
+      vm.send('uprez run --backend kms');
+      const opened = await vm.next('uprez:display.opened', STEP_TIMEOUT_MS);
+      t.match(opened.line, /backend=kms mode=1920x1080@\S+ card=\/dev\/dri\/card\d connector=Virtual-\d/, 'it opened the virtual screen through KMS');
+      await vm.next('uprez:gpu', STEP_TIMEOUT_MS);
+      await vm.next('uprez:frame.shown', STEP_TIMEOUT_MS);
+      // The card's corner markers (60 px squares at 1080 lines) say the picture is upright and unmirrored.
+      const corners: Array<[string, number, number, readonly number[]]> = [
+        ['top left', 10, 10, cornerColours.topLeft],
+        ['top right', WIDTH - 11, 10, cornerColours.topRight],
+        ['bottom left', 10, HEIGHT - 11, cornerColours.bottomLeft],
+        ['bottom right', WIDTH - 11, HEIGHT - 11, cornerColours.bottomRight],
+      ];
+      let screen = await screendump();
+      for (let attempt = 0; attempt < 10 && !corners.every(([, x, y, c]) => samePixel(screen, x, y, c)); attempt++) {
+        await sleep(500);
+        screen = await screendump();
+      }
+      for (const [where, x, y, colour] of corners) {
+        t.same(pixelAt(screen, x, y), [...colour], `the ${where} marker is in the ${where} corner of the screen`);
+      }
+      vm.send('term-uprez');
+      await vm.next('uprez:stopped', 60_000);
+      const exited = await vm.next('exited', 60_000);
+      t.equal(exited.code, 0, 'uprez run exits with 0 on SIGTERM');
+      await expectScreen(t, consoleScreen, 'the text console again after uprez run stopped');
+    });
 
     vm.send('poweroff');
     const giveUp = new AbortController();

@@ -137,7 +137,7 @@ function cpioArchive(entries: { name: string; mode: number; data?: Buffer }[]): 
   return Buffer.concat(parts);
 }
 
-function initScript(modules: string[], guestCommand: string): string {
+function initScript(modules: string[], guestCommand: string, uprezCommand: string): string {
   return `#!/bin/busybox sh
 # uprez VM test init: mount the host root over 9p, load virtio-gpu, obey the host.
 bb=/bin/busybox
@@ -164,6 +164,8 @@ say booted "{\\"dri\\":\\"$(echo /host/dev/dri/*)\\"}"
 while read -r command; do
   case "$command" in
     start*) ${guestCommand} \${command#start} </dev/null & pid=$! ;;
+    uprez*) ( ${uprezCommand} \${command#uprez} </dev/null; say exited "{\\"code\\":$?}" ) & ;;
+    term-uprez) $bb kill -TERM $($bb pidof node) ;;  # the only node running by then (busybox has no pkill)
     flip) $bb kill -USR2 $pid ;;
     stop) $bb kill -TERM $pid; wait $pid; say exited "{\\"code\\":$?}" ;;
     poweroff) break ;;
@@ -177,7 +179,9 @@ $bb poweroff -f
 export function buildInitramfs(tools: VmTools, guestScript: string): string {
   const env = 'HOME=/run TMPDIR=/run XDG_CACHE_HOME=/run/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
   const guestCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${guestScript}`;
-  const script = initScript(NINEP_MODULES, guestCommand);
+  // The product itself, as `npm start` runs it: bin/uprez, its logs on the serial line.
+  const uprezCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${join(repoRoot, 'bin', 'uprez')}`;
+  const script = initScript(NINEP_MODULES, guestCommand, uprezCommand);
   // A new busybox or kernel package (same paths) must give a new archive too.
   const versions = [tools.busybox, ...tools.modules].map((file) => statSync(file).mtimeMs);
   const key = createHash('sha256').update(JSON.stringify([tools, versions, script])).digest('hex').slice(0, 16);
@@ -253,7 +257,8 @@ export class TestVm {
     const monitorPath = join(workDir, 'monitor.sock');
     const qemu = spawn(tools.qemu, [
       '-accel', 'tcg', '-nodefaults', '-no-reboot', '-display', 'none', '-vga', 'none',
-      '-m', '2048', '-smp', '2',
+      // -cpu max: the prebuilt sharp (libvips) needs x86-64-v2 instructions that qemu's default CPU model lacks.
+      '-cpu', 'max', '-m', '2048', '-smp', '2',
       '-kernel', tools.kernel, '-initrd', initramfs,
       '-append', 'console=ttyS0 loglevel=3 vt.global_cursor_default=0 panic=-1',
       '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
@@ -285,6 +290,13 @@ export class TestVm {
 
   private receiveLine(line: string): void {
     this.log.push(line);
+    // uprez's own log lines (logfmt: `level=info event=frame.shown ...`) announce `uprez:<event>`.
+    const logLine = /^level=\w+ event=(\S+)(.*)$/.exec(line);
+    if (logLine) {
+      this.announcements.push({ event: `uprez:${logLine[1]}`, details: { line } });
+      this.wake();
+      return;
+    }
     const match = /^UPREZ-VM (\S+) (.*)$/.exec(line);
     if (!match) return;
     let details: Record<string, unknown>;
