@@ -47,7 +47,7 @@ export function testCardSvg(width: number, height: number, lines: string[]): str
 <circle cx="${width / 2}" cy="${height / 2}" r="${radius}" fill="none" stroke="#8090a0" stroke-width="${Math.max(1, unit / 12)}"/>
 ${bars}
 <rect x="0" y="${rampTop}" width="${width}" height="${rampHeight}" fill="url(#ramp)"/>
-<g font-family="DejaVu Sans Mono, monospace" font-size="${fontSize}" fill="#f0f0f0">${text}</g>
+<g xml:space="preserve" font-family="DejaVu Sans Mono, monospace" font-size="${fontSize}" fill="#f0f0f0">${text}</g>
 <rect x="0" y="0" width="${marker}" height="${marker}" fill="${rgb(cornerColours.topLeft)}"/>
 <rect x="${width - marker}" y="0" width="${marker}" height="${marker}" fill="${rgb(cornerColours.topRight)}"/>
 <rect x="0" y="${height - marker}" width="${marker}" height="${marker}" fill="${rgb(cornerColours.bottomLeft)}"/>
