@@ -62,11 +62,12 @@ def measure(net, images, protocol):
     return {"mean": mean, "rows": rows}
 
 
-def metrics_for(net, images):
-    """The `metrics` entries of a model file."""
+def metrics_for(net, images, results=None):
+    """The `metrics` entries of a model file (from `results[protocol]` when already measured)."""
     out = {"validation": "python3-skimage photos: " + ", ".join(n for n, _ in images), "shave": SHAVE}
     for protocol in ("bicubic", "realistic"):
-        m = measure(net, images, protocol)["mean"]
+        m = (results or {}).get(protocol) or measure(net, images, protocol)
+        m = m["mean"]
         out[protocol + "Protocol"] = {"yPsnr": round(m["model"], 3), "bicubicYPsnr": round(m["bicubic"], 3),
                                       "gainOverBicubic": round(m["gain"], 3)}
     return out
@@ -87,8 +88,9 @@ def main():
     for path in args.models:
         net = srnet.load_json(path)
         print(f"{path}: {net.name}, {net.params()} params, {net.macs_per_input_pixel()} MAC/px")
+        results = {}
         for protocol in protocols:
-            res = measure(net, images, protocol)
+            res = results[protocol] = measure(net, images, protocol)
             if args.per_image:
                 for r in res["rows"]:
                     print(f"  {r['image']:18s} {r['case']:18s} model {r['model']:7.3f}  bicubic {r['bicubic']:7.3f}  gain {r['model'] - r['bicubic']:+.3f}")
@@ -97,7 +99,7 @@ def main():
         if args.write_metrics:
             with open(path) as f:
                 model = json.load(f)
-            model["metrics"].update(metrics_for(net, images))
+            model["metrics"].update(metrics_for(net, images, results))
             srnet.write_json(model, path)
             print(f"  metrics written to {path}")
 
