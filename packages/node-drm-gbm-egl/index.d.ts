@@ -365,6 +365,25 @@ export interface GL {
   readonly PROGRAM_BINARY_LENGTH_OES: number;
   readonly NUM_PROGRAM_BINARY_FORMATS_OES: number;
   readonly PROGRAM_BINARY_FORMATS_OES: number;
+  // EXT_draw_buffers
+  readonly MAX_DRAW_BUFFERS_EXT: number;
+  readonly MAX_COLOR_ATTACHMENTS_EXT: number;
+  readonly DRAW_BUFFER0_EXT: number;
+  readonly DRAW_BUFFER1_EXT: number;
+  readonly DRAW_BUFFER2_EXT: number;
+  readonly DRAW_BUFFER3_EXT: number;
+  readonly DRAW_BUFFER4_EXT: number;
+  readonly DRAW_BUFFER5_EXT: number;
+  readonly DRAW_BUFFER6_EXT: number;
+  readonly DRAW_BUFFER7_EXT: number;
+  readonly COLOR_ATTACHMENT0_EXT: number;
+  readonly COLOR_ATTACHMENT1_EXT: number;
+  readonly COLOR_ATTACHMENT2_EXT: number;
+  readonly COLOR_ATTACHMENT3_EXT: number;
+  readonly COLOR_ATTACHMENT4_EXT: number;
+  readonly COLOR_ATTACHMENT5_EXT: number;
+  readonly COLOR_ATTACHMENT6_EXT: number;
+  readonly COLOR_ATTACHMENT7_EXT: number;
 
   /** The framebuffer that `bindFramebuffer(FRAMEBUFFER, null)` binds: the screen (headless: the current back buffer). */
   readonly defaultFramebuffer: number;
@@ -476,6 +495,12 @@ export interface GL {
   drawArrays(mode: number, first: number, count: number): void;
   /** Needs an ELEMENT_ARRAY_BUFFER bound. */
   drawElements(mode: number, count: number, type: number, offset: number): void;
+  /**
+   * EXT_draw_buffers (glDrawBuffersEXT): buffers[i] (COLOR_ATTACHMENTi_EXT or NONE) receives
+   * gl_FragData[i] of the bound framebuffer; at most MAX_DRAW_BUFFERS_EXT entries. Throws an
+   * Error when the GL lacks GL_EXT_draw_buffers (vc4, Pi 0-3): check getSupportedExtensions().
+   */
+  drawBuffers(buffers: number[]): void;
 
   viewport(x: number, y: number, width: number, height: number): void;
   scissor(x: number, y: number, width: number, height: number): void;

@@ -964,6 +964,36 @@ Napi::Value DrawElements(const Napi::CallbackInfo& info) {
   return a.Done();
 }
 
+// EXT_draw_buffers: glDrawBuffersEXT, looked up once per process like the program
+// binary entry points (a dispatch stub in Mesa, valid for every context).
+PFNGLDRAWBUFFERSEXTPROC GetDrawBuffersProc() {
+  static PFNGLDRAWBUFFERSEXTPROC proc = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] { proc = reinterpret_cast<PFNGLDRAWBUFFERSEXTPROC>(eglGetProcAddress("glDrawBuffersEXT")); });
+  return proc;
+}
+
+// drawBuffers(buffers): which fragment output (gl_FragData[i]) goes to which colour
+// attachment of the bound framebuffer (COLOR_ATTACHMENTi_EXT or NONE).
+Napi::Value DrawBuffers(const Napi::CallbackInfo& info) {
+  Args a(info, "drawBuffers");
+  if (a.Length() < 1 || !a.Raw(0).IsArray()) a.ThrowType(0, "an array of COLOR_ATTACHMENTi_EXT / NONE");
+  PFNGLDRAWBUFFERSEXTPROC proc = GetDrawBuffersProc();
+  if (proc == nullptr || !HasExtension("GL_EXT_draw_buffers")) {
+    a.Throw("this GL has no GL_EXT_draw_buffers (multiple render targets; VideoCore IV / vc4 lacks it): "
+            "check getSupportedExtensions() and draw one target per pass instead");
+  }
+  Napi::Array array = a.Raw(0).As<Napi::Array>();
+  std::vector<GLenum> buffers(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    uint32_t value;
+    if (napi_get_value_uint32(a.Env(), array.Get(i), &value) != napi_ok) a.ThrowType(0, "an array of COLOR_ATTACHMENTi_EXT / NONE");
+    buffers[i] = value;
+  }
+  proc(static_cast<GLsizei>(buffers.size()), buffers.data());
+  return a.Done();
+}
+
 Napi::Value Viewport(const Napi::CallbackInfo& info) {
   Args a(info, "viewport");
   glViewport(a.Int(0), a.Int(1), a.Int(2), a.Int(3));
@@ -1228,6 +1258,7 @@ const Entry kFunctions[] = {
     {"vertexAttrib4f", VertexAttrib4f},
     {"drawArrays", DrawArrays},
     {"drawElements", DrawElements},
+    {"drawBuffers", DrawBuffers},
     {"viewport", Viewport},
     {"scissor", Scissor},
     {"enable", Enable},
