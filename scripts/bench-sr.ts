@@ -3,6 +3,7 @@
 // 960x540 and a 1920x1080 input (median of several runs, compilation excluded), effective
 // multiply-accumulates per second, time per stage, and the CPU reference for comparison.
 //   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE | --baseline]
+//     [--max-draw-buffers N] [--max-outputs-per-pass N]   (1: no multiple render targets)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -23,6 +24,9 @@ const flag = (name: string): string | undefined => {
 };
 const runs = Number(flag('--runs') ?? 5);
 const withCpu = !args.includes('--no-cpu');
+const numberFlag = (name: string): number | undefined => (flag(name) === undefined ? undefined : Number(flag(name)));
+// Multiple render targets (EXT_draw_buffers): the GPU's by default; compare on and off with these.
+const engineOptions = { maxDrawBuffers: numberFlag('--max-draw-buffers'), maxOutputsPerPass: numberFlag('--max-outputs-per-pass') };
 
 function pickModel(): { model: SrModel; source: string } {
   if (args.includes('--baseline')) return { model: baselineShapedModel(1), source: '--baseline: the published network\'s shape, random weights (seed 1)' };
@@ -66,7 +70,7 @@ const { model, source } = pickModel();
 if (args.includes('--startup-probe')) {
   const display = openHeadless({ width: 16, height: 16 });
   const started = performance.now();
-  const upscaler = createGpuUpscaler(display.gl, model); // default program cache: $XDG_CACHE_HOME/uprez/programs
+  const upscaler = createGpuUpscaler(display.gl, model, engineOptions); // default program cache: $XDG_CACHE_HOME/uprez/programs
   const createMs = performance.now() - started;
   const image = randomImage(42, 960, 540, 3);
   const runStarted = performance.now();
@@ -106,7 +110,8 @@ rmSync(cacheRoot, { recursive: true, force: true });
 console.log(`start-up, cold caches: create ${ms(cold.createMs)} (${cold.compiled} programs compiled) + first 960x540 x2 ${ms(cold.firstRunMs)}`);
 console.log(`start-up, warm caches: create ${ms(warm.createMs)} (${warm.loaded} program binaries loaded, ${warm.rejected} rejected) ` +
   `+ first 960x540 x2 ${ms(warm.firstRunMs)}`);
-const upscaler = createGpuUpscaler(gl, model, { cacheDir: null });
+const upscaler = createGpuUpscaler(gl, model, { ...engineOptions, cacheDir: null });
+console.log(`draw buffers: ${upscaler.limits.maxDrawBuffers}, output textures per conv pass: at most ${upscaler.limits.maxOutputsPerPass}`);
 
 console.log(`\nx2 step, colour in and out (median of ${runs} runs after a warm-up):`);
 console.log('  (for scale: the published GLES2 approach, 7,216 MACs per pixel, takes about 850 ms and 3,300 ms here: issue 3)');
@@ -123,7 +128,7 @@ for (const image of images) {
 upscaler.close();
 
 // Where the time goes: every stage finished before the next starts (adds a little overhead).
-const profiled = createGpuUpscaler(gl, model, { cacheDir: null, profile: true });
+const profiled = createGpuUpscaler(gl, model, { ...engineOptions, cacheDir: null, profile: true });
 const big = images[1]!;
 profiled.upscale(big, { steps: 1 });
 const profiles: Array<Map<string, number>> = [];

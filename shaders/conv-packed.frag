@@ -1,7 +1,8 @@
 // One pass of the first layer, which reads the packed luma texture: each texel holds the luma
 // of a 2x2 block (x: (0,0), y: (1,0), z: (0,1), w: (1,1)), so a k x k window costs about a
 // quarter of the fetches. The packed texture has a margin of {{MARGIN}} pixels on every side.
-{{PRECISION}}
+// Writes 4 channels (gl_FragColor) or, with EXT_draw_buffers, several blocks of 4 (gl_FragData[i]).
+{{EXTENSION}}{{PRECISION}}
 varying vec2 v_pixel; // pixel coordinates, n + 0.5 at pixel centres (see quad.vert)
 {{ROUNDING}}
 uniform vec2 u_packedTexel; // 1 / packed texture size
@@ -14,10 +15,10 @@ vec4 tap(vec2 offset) {
 }
 
 void main() {
-  vec4 acc = {{BIAS}};
+{{ACCUMULATORS}}
   vec4 s;
 {{BODY}}
   // Round to 8 bits here (half up, as the CPU reference): the driver float-to-unorm store
   // is not exactly round-to-nearest on every GPU; a value next to k/255 stores as k everywhere.
-  gl_FragColor = roundHalfUp(clamp(acc, 0.0, 1.0) * 255.0) * (1.0 / 255.0);
+{{OUTPUT}}
 }

@@ -1,5 +1,6 @@
 // The GL plumbing every SR pass shares: RGBA8 textures with NEAREST + CLAMP_TO_EDGE (so a
-// read past the edge replicates it), one framebuffer re-targeted per pass, a full-viewport
+// read past the edge replicates it), one framebuffer re-targeted per pass (several colour
+// attachments when a pass writes several textures, EXT_draw_buffers), a full-viewport
 // quad, programs with their uniform locations, and uploads/readbacks of image rectangles.
 import type { GL, GLBuffer, GLFramebuffer, GLProgram, GLTexture, GLUniformLocation } from 'node-drm-gbm-egl';
 import { POSITION_ATTRIBUTE, type ProgramCache } from './program-cache.js';
@@ -26,6 +27,8 @@ export class PassRunner {
   private readonly framebuffer: GLFramebuffer;
   private readonly textures = new Set<Texture>();
   private readonly programs = new Map<string, Program>();
+  /** Colour attachments on the framebuffer now (more than 1 only where EXT_draw_buffers is used). */
+  private attachments = 1;
 
   constructor(readonly gl: GL, private readonly cache: ProgramCache, private readonly vertexSource: string) {
     this.quad = gl.createBuffer();
@@ -102,12 +105,15 @@ export class PassRunner {
     }
   }
 
-  /** Draws `program` over all of `target` with `inputs` bound to its samplers. */
-  draw(program: Program, target: Texture, inputs: Record<string, Texture>, uniforms: Record<string, UniformValue> = {}): void {
+  /**
+   * Draws `program` over all of `target` with `inputs` bound to its samplers. Several targets
+   * (one size) receive gl_FragData[0], [1], ... and need EXT_draw_buffers.
+   */
+  draw(program: Program, target: Texture | Texture[], inputs: Record<string, Texture>, uniforms: Record<string, UniformValue> = {}): void {
     const { gl } = this;
-    gl.bindFramebuffer(gl.FRAMEBUFFER!, this.framebuffer);
-    gl.framebufferTexture2D(gl.FRAMEBUFFER!, gl.COLOR_ATTACHMENT0!, gl.TEXTURE_2D!, target.handle, 0);
-    gl.viewport(0, 0, target.width, target.height);
+    const targets = Array.isArray(target) ? target : [target];
+    this.bindTargets(targets);
+    gl.viewport(0, 0, targets[0]!.width, targets[0]!.height);
     gl.useProgram(program.handle);
     let unit = 0;
     for (const [name, texture] of Object.entries(inputs)) {
@@ -118,7 +124,7 @@ export class PassRunner {
     }
     // rounding.glsl: two copies of 1.5 * 2^23, 1 and 255 (see there). quad.vert: the target's size.
     gl.uniform4f(this.location(program, 'u_round'), ROUNDING_MAGIC, ROUNDING_MAGIC, 1, 255);
-    gl.uniform2f(this.location(program, 'u_viewport'), target.width, target.height);
+    gl.uniform2f(this.location(program, 'u_viewport'), targets[0]!.width, targets[0]!.height);
     for (const [name, value] of Object.entries(uniforms)) {
       const location = this.location(program, name);
       if (typeof value === 'number') gl.uniform1f(location, value);
@@ -133,9 +139,26 @@ export class PassRunner {
   /** RGBA bytes of the texture, rows in upload order. */
   read(texture: Texture, out?: Uint8Array): Uint8Array {
     const { gl } = this;
-    gl.bindFramebuffer(gl.FRAMEBUFFER!, this.framebuffer);
-    gl.framebufferTexture2D(gl.FRAMEBUFFER!, gl.COLOR_ATTACHMENT0!, gl.TEXTURE_2D!, texture.handle, 0);
+    this.bindTargets([texture]);
     return gl.readPixels(0, 0, texture.width, texture.height, gl.RGBA!, gl.UNSIGNED_BYTE!, out);
+  }
+
+  /** Attaches `targets` as colour attachments 0, 1, ... of the framebuffer and binds it. */
+  private bindTargets(targets: Texture[]): void {
+    const { gl } = this;
+    gl.bindFramebuffer(gl.FRAMEBUFFER!, this.framebuffer);
+    targets.forEach((texture, i) => {
+      gl.framebufferTexture2D(gl.FRAMEBUFFER!, gl.COLOR_ATTACHMENT0! + i, gl.TEXTURE_2D!, texture.handle, 0);
+    });
+    if (targets.length === this.attachments) return;
+    // Detach what an earlier pass left: attachments must agree in size, and a texture still
+    // attached must not be sampled by the next pass. drawBuffers only runs where a pass
+    // wrote several targets, so a GPU without EXT_draw_buffers never meets it.
+    for (let i = targets.length; i < this.attachments; i++) {
+      gl.framebufferTexture2D(gl.FRAMEBUFFER!, gl.COLOR_ATTACHMENT0! + i, gl.TEXTURE_2D!, null, 0);
+    }
+    gl.drawBuffers(targets.map((_, i) => gl.COLOR_ATTACHMENT0_EXT + i));
+    this.attachments = targets.length;
   }
 
   private location(program: Program, name: string): GLUniformLocation | null {

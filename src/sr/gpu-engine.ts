@@ -12,7 +12,8 @@
 //
 // One x2 step, per tile (tiles.ts) of the low-resolution image:
 //   upload RGBA -> luma pack (2x2 luma per texel, with a margin) -> chroma (Cb, Cr, alpha)
-//   -> conv layers (one pass per 4 output channels, ping-pong texture sets)
+//   -> conv layers (one pass per 4 output channels, or per up to 4 such blocks sharing their
+//      inputs where the GPU has EXT_draw_buffers; ping-pong texture sets)
 //   -> output pass at 2x: depth-to-space + residual base + bilinear chroma -> RGB(A) -> readback.
 import type { GL } from 'node-drm-gbm-egl';
 import type { LumaImage, RasterImage, SrModel, UpscaleOptions, Upscaler } from './model.js';
@@ -33,6 +34,10 @@ export interface GpuUpscalerOptions {
   maxFetchesPerPass?: number;
   /** Samplers allowed per pass (default: MAX_TEXTURE_IMAGE_UNITS). */
   maxTextureUnits?: number;
+  /** Draw buffers to use at most (default: the GPU's, 1 without EXT_draw_buffers); 1 turns multiple render targets off. */
+  maxDrawBuffers?: number;
+  /** Output textures one conv pass may write with draw buffers (default DEFAULT_MAX_OUTPUTS_PER_PASS). */
+  maxOutputsPerPass?: number;
   /** Where program binaries are kept; default ~/.cache/uprez/programs ($XDG_CACHE_HOME); null: none. */
   cacheDir?: string | null;
   /** Finish the GL work after every stage and record its time (benchmarks; slows things a little). */
@@ -207,8 +212,8 @@ class GpuEngine implements GpuUpscaler {
       const targets = this.activations[index % 2]!;
       const sources = this.activations[(index + 1) % 2]!;
       for (const { pass, program } of layer.passes) {
-        const target = targets[pass.outputTexture]!;
-        runner.resize(target, w, h);
+        const target = pass.outputTextures.map((t) => targets[t]!);
+        for (const texture of target) runner.resize(texture, w, h);
         if (pass.packedInput) {
           runner.draw(program, target, { u_packed: this.packed }, { u_packedTexel: packedTexel });
         } else {

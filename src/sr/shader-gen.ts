@@ -1,5 +1,6 @@
 // Generates the GLSL ES 1.00 fragment shaders of the SR network from a model: one pass per
-// 4 output channels, weights baked in as constants, filled into the templates in shaders/.
+// 4 output channels (or, with EXT_draw_buffers, per several such blocks that read the same
+// inputs), weights baked in as constants, filled into the templates in shaders/.
 // Pure (no GL): the engine compiles what this returns; tests and the benchmark can inspect it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,11 @@ export interface PassLimits {
   maxTextureUnits: number;
   /** Texture fetches one pass may make (VideoCore drivers fail on shaders with too many). */
   maxFetchesPerPass: number;
+  /**
+   * Output textures (4 channels each) one pass may write: more than 1 needs EXT_draw_buffers
+   * (gl_FragData). Absent: 1, one gl_FragColor per pass.
+   */
+  maxOutputsPerPass?: number;
 }
 
 /** Raised when a model cannot run on this GPU: names the layer and the limit. */
@@ -23,8 +29,8 @@ export class ModelLimitError extends Error {
 export interface ConvPass {
   /** Index of the layer in model.layers. */
   layer: number;
-  /** The output texture (output channels 4*outputTexture .. +3). */
-  outputTexture: number;
+  /** The output textures, in gl_FragData order (texture t holds output channels 4t .. 4t+3). */
+  outputTextures: number[];
   /** The previous activation's textures this pass samples, in sampler order (u_in0, u_in1, ...). */
   inputTextures: number[];
   /** true for the first layer, which reads the packed luma texture instead. */
@@ -109,48 +115,96 @@ function describe(layer: ConvLayer, index: number): string {
  * the column form (llvmpipe runs it about twice as fast as a constant mat4 product), leaving
  * out components no output of the pass reads.
  */
-function accumulate(columns: Array<number[] | null>): string | null {
+function accumulate(columns: Array<number[] | null>, acc: string): string | null {
   const terms: string[] = [];
   columns.forEach((column, component) => {
     // The shaders read bytes (0..255): each weight is divided by 255 here, once.
     const perByte = column?.map((w) => Math.fround(w) / 255);
     if (perByte && perByte.some((w) => w !== 0)) terms.push(`s.${'xyzw'[component]} * ${vec4(perByte)}`);
   });
-  return terms.length ? `  acc += ${terms.join(' + ')};` : null;
+  return terms.length ? `  ${acc} += ${terms.join(' + ')};` : null;
+}
+
+/**
+ * Splits a layer's output blocks (4 channels each) into passes: neighbouring blocks that read
+ * the same input textures share a pass (its fetches then serve them all, and its fetch and
+ * sampler counts are those of one block), at most `maxOutputs` per pass, in passes of even size.
+ */
+function groupOutputBlocks(inputsOfBlock: string[], maxOutputs: number): number[][] {
+  const passes: number[][] = [];
+  let start = 0;
+  while (start < inputsOfBlock.length) {
+    let end = start + 1;
+    while (end < inputsOfBlock.length && inputsOfBlock[end] === inputsOfBlock[start]) end++;
+    const run = end - start;
+    const size = Math.ceil(run / Math.ceil(run / maxOutputs));
+    for (let first = start; first < end; first += size) {
+      passes.push(Array.from({ length: Math.min(size, end - first) }, (_, i) => first + i));
+    }
+    start = end;
+  }
+  return passes;
+}
+
+/** Template slots of a pass writing `blocks` (output textures): one gl_FragColor, or gl_FragData[i] with EXT_draw_buffers. */
+function outputSlots(layer: ConvLayer, blocks: number[]): { EXTENSION: string; ACCUMULATORS: string; OUTPUT: string } {
+  const store = (acc: string): string => `roundHalfUp(clamp(${acc}, 0.0, 1.0) * 255.0) * (1.0 / 255.0)`;
+  if (blocks.length === 1) {
+    return { EXTENSION: '', ACCUMULATORS: `  vec4 acc = ${vec4(biasOf(layer, blocks[0]! * 4))};`, OUTPUT: `  gl_FragColor = ${store('acc')};` };
+  }
+  return {
+    EXTENSION: '#extension GL_EXT_draw_buffers : require\n',
+    ACCUMULATORS: blocks.map((block, i) => `  vec4 acc${i} = ${vec4(biasOf(layer, block * 4))};`).join('\n'),
+    OUTPUT: blocks.map((_, i) => `  gl_FragData[${i}] = ${store(`acc${i}`)};`).join('\n'),
+  };
+}
+
+/** The accumulator of the i-th of `count` output blocks in a pass. */
+const accumulatorName = (i: number, count: number): string => (count === 1 ? 'acc' : `acc${i}`);
+
+/** The lines accumulating one fetched texel `s` into every block of the pass (columns per block). */
+function accumulateAll(columnsOfBlock: Array<Array<number[] | null>>): string[] {
+  const lines: string[] = [];
+  columnsOfBlock.forEach((columns, i) => {
+    const line = accumulate(columns, accumulatorName(i, columnsOfBlock.length));
+    if (line) lines.push(line);
+  });
+  return lines;
 }
 
 /** The passes of a layer that reads full-resolution activation textures (every layer but the first). */
 function layerPasses(layer: ConvLayer, index: number, limits: PassLimits): ConvPass[] {
-  const passes: ConvPass[] = [];
   const r = (layer.kernel - 1) / 2;
-  for (let out = 0; out * 4 < layer.out; out++) {
-    const outputs = [0, 1, 2, 3].map((j) => out * 4 + j);
+  const texturesOfBlock: number[][] = [];
+  for (let block = 0; block * 4 < layer.out; block++) {
     const textures = new Set<number>();
-    for (const o of outputs) {
-      if (o >= layer.out) continue;
+    for (let o = block * 4; o < Math.min(block * 4 + 4, layer.out); o++) {
       const { first, count } = inputsOf(layer, o);
       for (let c = first; c < first + count; c++) textures.add(Math.floor(c / 4));
     }
-    const inputTextures = [...textures].sort((a, b) => a - b);
+    texturesOfBlock.push([...textures].sort((a, b) => a - b));
+  }
+  const groups = groupOutputBlocks(texturesOfBlock.map((t) => t.join(',')), limits.maxOutputsPerPass ?? 1);
+  return groups.map((blocks) => {
+    const inputTextures = texturesOfBlock[blocks[0]!]!;
     const fetches = inputTextures.length * layer.kernel * layer.kernel;
     checkPassLimits(layer, index, inputTextures.length, fetches, limits);
+    const outputsOfBlock = blocks.map((block) => [0, 1, 2, 3].map((j) => block * 4 + j));
     const body: string[] = [];
     inputTextures.forEach((texture, sampler) => {
       for (let ky = 0; ky < layer.kernel; ky++) {
         for (let kx = 0; kx < layer.kernel; kx++) {
-          const columns = [0, 1, 2, 3].map((component) =>
-            outputs.map((o) => weightAt(layer, o, texture * 4 + component, kx, ky)));
-          const line = accumulate(columns);
-          if (!line) continue;
-          body.push(`  s = tap(u_in${sampler}, vec2(${glslFloat(kx - r)}, ${glslFloat(ky - r)}));`, line);
+          const lines = accumulateAll(outputsOfBlock.map((outputs) => [0, 1, 2, 3].map((component) =>
+            outputs.map((o) => weightAt(layer, o, texture * 4 + component, kx, ky)))));
+          if (!lines.length) continue;
+          body.push(`  s = tap(u_in${sampler}, vec2(${glslFloat(kx - r)}, ${glslFloat(ky - r)}));`, ...lines);
         }
       }
     });
     const samplers = inputTextures.map((_, sampler) => `uniform sampler2D u_in${sampler};`).join('\n');
-    const fragment = fillTemplate('conv.frag', { SAMPLERS: samplers, BIAS: vec4(biasOf(layer, out * 4)), BODY: body.join('\n') });
-    passes.push({ layer: index, outputTexture: out, inputTextures, packedInput: false, fetches, fragment });
-  }
-  return passes;
+    const fragment = fillTemplate('conv.frag', { ...outputSlots(layer, blocks), SAMPLERS: samplers, BODY: body.join('\n') });
+    return { layer: index, outputTextures: blocks, inputTextures, packedInput: false, fetches, fragment };
+  });
 }
 
 /** The passes of the first layer (1 input channel), reading the 2x2-packed luma texture. */
@@ -162,27 +216,26 @@ function firstLayerPasses(layer: ConvLayer, margin: number, limits: PassLimits):
   for (let p = -r; p <= r; p += 2) positions.push(p);
   const fetches = positions.length * positions.length;
   checkPassLimits(layer, 0, 1, fetches, limits);
-  const passes: ConvPass[] = [];
-  for (let out = 0; out * 4 < layer.out; out++) {
-    const outputs = [0, 1, 2, 3].map((j) => out * 4 + j);
+  // Every block reads the packed luma: with draw buffers they share passes.
+  const groups = groupOutputBlocks(Array.from({ length: Math.ceil(layer.out / 4) }, () => 'packed'), limits.maxOutputsPerPass ?? 1);
+  return groups.map((blocks) => {
+    const outputsOfBlock = blocks.map((block) => [0, 1, 2, 3].map((j) => block * 4 + j));
     const body: string[] = [];
     for (const py of positions) {
       for (const px of positions) {
-        const columns = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([ox, oy]) => {
+        const lines = accumulateAll(outputsOfBlock.map((outputs) => [[0, 0], [1, 0], [0, 1], [1, 1]].map(([ox, oy]) => {
           const dx = px + ox!;
           const dy = py + oy!;
           if (dx > r || dy > r) return null; // outside the window: the packed neighbour is not used
           return outputs.map((o) => weightAt(layer, o, 0, dx + r, dy + r));
-        });
-        const line = accumulate(columns);
-        if (!line) continue;
-        body.push(`  s = tap(vec2(${glslFloat(px)}, ${glslFloat(py)}));`, line);
+        })));
+        if (!lines.length) continue;
+        body.push(`  s = tap(vec2(${glslFloat(px)}, ${glslFloat(py)}));`, ...lines);
       }
     }
-    const fragment = fillTemplate('conv-packed.frag', { MARGIN: margin, BIAS: vec4(biasOf(layer, out * 4)), BODY: body.join('\n') });
-    passes.push({ layer: 0, outputTexture: out, inputTextures: [], packedInput: true, fetches, fragment });
-  }
-  return passes;
+    const fragment = fillTemplate('conv-packed.frag', { ...outputSlots(layer, blocks), MARGIN: margin, BODY: body.join('\n') });
+    return { layer: 0, outputTextures: blocks, inputTextures: [], packedInput: true, fetches, fragment };
+  });
 }
 
 function checkPassLimits(layer: ConvLayer, index: number, samplers: number, fetches: number, limits: PassLimits): void {
