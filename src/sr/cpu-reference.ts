@@ -5,7 +5,7 @@
 // computed from a small float window of the input rows it needs, with the weights hoisted
 // into a Float32Array (the GPU's float32 constants), so the inner loop is a plain
 // multiply-add over a row.
-import type { ConvLayer, LumaImage, RasterImage, SrModel, Upscaler } from './model.js';
+import { checkRasterImage, type ConvLayer, type LumaImage, type RasterImage, type SrModel, type Upscaler } from './model.js';
 import { resampleCpu, roundByte, toByte, upsample2 } from './cpu-filters.js';
 
 /** Activations of one layer: `channels` planes of width x height bytes. */
@@ -195,7 +195,7 @@ export function srStepCpu(model: SrModel, image: RasterImage): RasterImage {
 export function createCpuUpscaler(model: SrModel): Upscaler {
   return {
     upscale(image, options) {
-      checkImage(image);
+      checkRasterImage(image);
       let result = image;
       for (let step = 0; step < options.steps; step++) result = srStepCpu(model, result);
       if (options.size) result = resampleCpu(result, options.size.width, options.size.height);
@@ -203,15 +203,4 @@ export function createCpuUpscaler(model: SrModel): Upscaler {
     },
     close() {},
   };
-}
-
-function checkImage(image: RasterImage): void {
-  const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`invalid image size ${width}x${height}`);
-  }
-  if (channels !== 3 && channels !== 4) throw new RangeError(`images have 3 or 4 channels, got ${String(channels)}`);
-  if (data.length !== width * height * channels) {
-    throw new RangeError(`image data has ${data.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`);
-  }
 }

@@ -16,7 +16,7 @@
 //      inputs where the GPU has EXT_draw_buffers; ping-pong texture sets)
 //   -> output pass at 2x: depth-to-space + residual base + bilinear chroma -> RGB(A) -> readback.
 import type { GL } from 'node-drm-gbm-egl';
-import type { LumaImage, RasterImage, SrModel, UpscaleOptions, Upscaler } from './model.js';
+import { checkRasterImage, type LumaImage, type RasterImage, type SrModel, type UpscaleOptions, type Upscaler } from './model.js';
 import { PassRunner, type Program, type Texture } from './gl-passes.js';
 import { queryGpuLimits, type GpuLimits } from './gpu-limits.js';
 import { defaultProgramCacheDir, ProgramCache, type ProgramCacheStats } from './program-cache.js';
@@ -141,7 +141,7 @@ class GpuEngine implements GpuUpscaler {
 
   upscale(image: RasterImage, options: UpscaleOptions): RasterImage {
     this.checkOpen();
-    checkImage(image);
+    checkRasterImage(image);
     if (![0, 1, 2].includes(options.steps)) throw new RangeError(`steps must be 0, 1 or 2, got ${String(options.steps)}`);
     this.runner.prepareState();
     try {
@@ -257,16 +257,5 @@ class GpuEngine implements GpuUpscaler {
     if (this.closed) return;
     this.closed = true;
     this.runner.close();
-  }
-}
-
-function checkImage(image: RasterImage): void {
-  const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`invalid image size ${width}x${height}`);
-  }
-  if (channels !== 3 && channels !== 4) throw new RangeError(`images have 3 or 4 channels, got ${String(channels)}`);
-  if (data.length !== width * height * channels) {
-    throw new RangeError(`image data has ${data.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`);
   }
 }

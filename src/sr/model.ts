@@ -63,3 +63,15 @@ export interface Upscaler {
   upscale(image: RasterImage, options: UpscaleOptions): RasterImage;
   close(): void;
 }
+
+/** Throws a RangeError when `image` is not a well-formed RasterImage (engines check their input). */
+export function checkRasterImage(image: RasterImage): void {
+  const { width, height, channels, data } = image;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`invalid image size ${width}x${height}`);
+  }
+  if (channels !== 3 && channels !== 4) throw new RangeError(`images have 3 or 4 channels, got ${String(channels)}`);
+  if (data.length !== width * height * channels) {
+    throw new RangeError(`image data has ${data.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`);
+  }
+}
