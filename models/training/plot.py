@@ -79,7 +79,7 @@ def main():
             else:
                 d.ellipse([x - 5, y - 5, x + 5, y + 5], fill=colour)
         x, y = px(macs, max(gb, gr))
-        label = "baseline (published net)" if name == "baseline" else name
+        label = "baseline (published architecture)" if name == "baseline" else name
         d.text((x + 8, y - 22), label, fill="black", font=fs)
     img.save(args.out)
     print(f"wrote {args.out} ({len(points)} models)")
