@@ -66,11 +66,21 @@ def metrics_for(net, images, results=None):
     """The `metrics` entries of a model file (from `results[protocol]` when already measured)."""
     out = {"validation": "python3-skimage photos: " + ", ".join(n for n, _ in images), "shave": SHAVE}
     for protocol in ("bicubic", "realistic"):
-        m = (results or {}).get(protocol) or measure(net, images, protocol)
-        m = m["mean"]
+        res = (results or {}).get(protocol) or measure(net, images, protocol)
+        m = res["mean"]
         out[protocol + "Protocol"] = {"yPsnr": round(m["model"], 3), "bicubicYPsnr": round(m["bicubic"], 3),
-                                      "gainOverBicubic": round(m["gain"], 3)}
+                                      "gainOverBicubic": round(m["gain"], 3), "perPhoto": per_photo(res["rows"])}
     return out
+
+
+def per_photo(rows):
+    """Each photo's Y-PSNR of the model and of bicubic (mean over the photo's cases)."""
+    photos = {}
+    for r in rows:
+        photos.setdefault(r["image"], []).append(r)
+    return {name: {"yPsnr": round(float(np.mean([r["model"] for r in rs])), 3),
+                   "bicubicYPsnr": round(float(np.mean([r["bicubic"] for r in rs])), 3)}
+            for name, rs in photos.items()}
 
 
 def main():

@@ -29,6 +29,27 @@ def main():
         met = models[0]["metrics"]
         print(f"\nBicubic upscaling alone: {met['bicubicProtocol']['bicubicYPsnr']:.2f} dB (bicubic protocol), "
               f"{met['realisticProtocol']['bicubicYPsnr']:.2f} dB (realistic protocol).")
+    for protocol in ("bicubic", "realistic"):
+        per_photo_table(models, protocol)
+
+
+def per_photo_table(models, protocol):
+    """Y-PSNR per validation photo (realistic: mean of its 4 cases), gain over bicubic in brackets."""
+    key = protocol + "Protocol"
+    with_photos = [m for m in models if "perPhoto" in m["metrics"].get(key, {})]
+    if not with_photos:
+        return
+    photos = list(with_photos[0]["metrics"][key]["perPhoto"])
+    print(f"\n{protocol} protocol, per photo: Y-PSNR in dB (gain over bicubic)\n")
+    print("| photo | bicubic | " + " | ".join(m["name"] for m in with_photos) + " |")
+    print("|---|---|" + "---|" * len(with_photos))
+    for photo in photos:
+        bic = with_photos[0]["metrics"][key]["perPhoto"][photo]["bicubicYPsnr"]
+        cells = []
+        for m in with_photos:
+            v = m["metrics"][key]["perPhoto"][photo]["yPsnr"]
+            cells.append(f"{v:.2f} ({v - bic:+.2f})")
+        print(f"| {photo} | {bic:.2f} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
