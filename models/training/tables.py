@@ -13,9 +13,9 @@ def main():
         with open(path) as f:
             models.append(json.load(f))
     base = next((m for m in models if m["name"] == "baseline"), None)
-    print("| model | layers | MAC / input px | params | bicubic protocol: Y-PSNR (gain over bicubic) "
+    print("| model | layers | MAC / input px | params | training steps | bicubic protocol: Y-PSNR (gain over bicubic) "
           "| realistic protocol: Y-PSNR (gain over bicubic) | vs baseline (bicubic / realistic) |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for m in models:
         met = m["metrics"]
         b, r = met["bicubicProtocol"], met["realisticProtocol"]
@@ -23,7 +23,7 @@ def main():
         if base is not None and m is not base:
             bb, br = base["metrics"]["bicubicProtocol"], base["metrics"]["realisticProtocol"]
             vs = f"{b['yPsnr'] - bb['yPsnr']:+.2f} / {r['yPsnr'] - br['yPsnr']:+.2f} dB"
-        print(f"| {m['name']} | {len(m['layers'])} | {met['macsPerInputPixel']:,} | {met['params']:,} "
+        print(f"| {m['name']} | {len(m['layers'])} | {met['macsPerInputPixel']:,} | {met['params']:,} | {met.get('trainingSteps', 0):,} "
               f"| {b['yPsnr']:.2f} dB ({b['gainOverBicubic']:+.2f}) | {r['yPsnr']:.2f} dB ({r['gainOverBicubic']:+.2f}) | {vs} |")
     if models:
         met = models[0]["metrics"]
