@@ -28,7 +28,9 @@ ARCHITECTURES = {
                  "residual": None},
     "uprez-x2-fast": {"layers": grouped_stack(5, 16, 3), "residual": RESIDUAL},
     "uprez-x2": {"layers": grouped_stack(5, 28, 4), "residual": RESIDUAL},
-    "uprez-x2-hq": {"layers": grouped_stack(5, 48, 5), "residual": RESIDUAL},
+    # hq is trained in two stages: 5 blocks, then grown to 6 (train.py --grow-from).
+    "uprez-x2-hq-5": {"layers": grouped_stack(5, 48, 5), "residual": RESIDUAL},
+    "uprez-x2-hq": {"layers": grouped_stack(5, 48, 6), "residual": RESIDUAL},
 }
 
 LIMITS = {"uprez-x2-fast": 3000, "uprez-x2": 7300, "uprez-x2-hq": 25000}

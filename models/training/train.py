@@ -99,6 +99,36 @@ def synthetic_photo(seed=1, size=(192, 160)):
     return Image.fromarray(np.round(img * 255).astype(np.uint8))
 
 
+def set_identity(conv):
+    """Make a C->C convolution (grouped 3x3 or 1x1) pass its input through unchanged: with
+    inputs already in [0,1] and on k/255, the bounded ReLU and the rounding keep them too."""
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.zero_()
+        per_group = conv.weight.shape[1]
+        centre = conv.weight.shape[2] // 2
+        for o in range(conv.weight.shape[0]):
+            conv.weight[o, o % per_group, centre, centre] = 1.0
+
+
+def grow(net, state, log):
+    """Load a trained shallower stack into a deeper one of the same width: its blocks keep
+    their weights, the new blocks go in before the last one as identities, so the grown
+    network starts as exactly the trained one and training goes on from there."""
+    old = [state[f"convs.{i}.weight"].shape for i in range(len(net.convs)) if f"convs.{i}.weight" in state]
+    extra = len(net.convs) - len(old)
+    assert extra > 0 and extra % 2 == 0, f"cannot grow {len(old)} layers into {len(net.convs)}"
+    new_index = list(range(len(old) - 2)) + [len(net.convs) - 2, len(net.convs) - 1]
+    with torch.no_grad():
+        for i, j in enumerate(new_index):
+            assert net.convs[j].weight.shape == old[i], f"layer {i}: {tuple(old[i])} does not fit layer {j}"
+            net.convs[j].weight.copy_(state[f"convs.{i}.weight"])
+            net.convs[j].bias.copy_(state[f"convs.{i}.bias"])
+    for j in range(len(old) - 2, len(net.convs) - 2):
+        set_identity(net.convs[j])
+    log(f"grown from {len(old)} to {len(net.convs)} layers: identity blocks at layers {len(old) - 2}..{len(net.convs) - 3}")
+
+
 def charbonnier(a, b, eps=1e-3):
     return torch.sqrt((a - b) ** 2 + eps * eps).mean()
 
@@ -156,6 +186,9 @@ def main():
     ap.add_argument("--export-only", action="store_true", help="export the run's checkpoint and stop")
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--grow-from", metavar="CHECKPOINT",
+                    help="start from a trained shallower stack of the same width (identity blocks added), "
+                         "counting its steps; the cosine cycle runs from there to --steps")
     args = ap.parse_args()
 
     if args.quick:
@@ -195,7 +228,7 @@ def main():
     arch = architectures.ARCHITECTURES[args.arch]
     net = srnet.SRNet(arch["layers"], arch["residual"], args.arch).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    step = 0
+    step, cycle_start = 0, 0  # cycle_start: where the learning-rate cycle began
     ckpt_path = os.path.join(args.run_dir, "checkpoint.pt")
     if (args.resume or args.export_only) and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path, map_location=device)
@@ -203,9 +236,15 @@ def main():
         opt.load_state_dict(ckpt["opt"])
         step = ckpt["step"]
         rng.setstate(ckpt["rng"])
+        cycle_start = ckpt.get("cycleStart", 0)
         log(f"resumed {ckpt_path} at step {step}")
     elif args.export_only:
         sys.exit(f"no checkpoint at {ckpt_path}")
+    elif args.grow_from:
+        ckpt = torch.load(args.grow_from, map_location=device)
+        grow(net, ckpt["net"], log)
+        step = cycle_start = ckpt["step"]
+        rng.setstate(ckpt["rng"])
     extra = {"trainingSteps": step}
     if args.export_only:
         export(net.cpu(), args.out, test_luma, images, log, extra)
@@ -218,7 +257,8 @@ def main():
     t0, running, first_step = time.time(), 0.0, step
     while step < args.steps:
         # Cosine decay from lr to lr/50.
-        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
+        t = (step - cycle_start) / (args.steps - cycle_start)
+        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
         for group in opt.param_groups:
             group["lr"] = lr
         lr_batch, hr_batch = data.batch(args.batch, args.patch, args.p_clean)
@@ -237,7 +277,7 @@ def main():
             data.refresh()
         if step % args.checkpoint_every == 0 or step == args.steps:
             torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng.getstate(),
-                        "arch": args.arch}, ckpt_path + ".tmp")
+                        "arch": args.arch, "cycleStart": cycle_start}, ckpt_path + ".tmp")
             os.replace(ckpt_path + ".tmp", ckpt_path)
     net.eval()
     extra["trainingSteps"] = step

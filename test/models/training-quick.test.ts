@@ -49,3 +49,24 @@ t.test('a short training run exports a model both engines reproduce', { skip: ha
   const gpuDiff = compareBytes(result.data, expected);
   t.ok(gpuDiff.worst <= 1, `GPU engine reproduces PyTorch (${describeDifference(gpuDiff, expected.length)})`);
 });
+
+t.test('growing a trained network by identity blocks keeps what it computes', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
+  // uprez-x2-hq is trained as 5 blocks, then grown to 6 (train.py --grow-from): the grown
+  // network must start as exactly the trained one, or its first steps undo the training.
+  const dir = mkdtempSync(join(tmpdir(), 'uprez-grow-'));
+  const emptyData = join(dir, 'data');
+  const train = join(repoRoot, 'models', 'training', 'train.py');
+  const run = (args: string[]) => promisify(execFile)(python, [train, '--quick', '--data', emptyData, ...args], { timeout: 300_000 });
+  await run(['--arch', 'uprez-x2-hq-5', '--out', join(dir, 'five.json'), '--run-dir', join(dir, 'five')]);
+  // In quick mode the run is 40 steps long, as many as the grown-from network had: no training, only the export.
+  const { stdout } = await run(['--arch', 'uprez-x2-hq', '--grow-from', join(dir, 'five', 'checkpoint.pt'),
+    '--out', join(dir, 'six.json'), '--run-dir', join(dir, 'six')]);
+  t.match(stdout, /grown from 11 to 13 layers/);
+
+  const five = loadModel(join(dir, 'five.json'));
+  const six = loadModel(join(dir, 'six.json'));
+  t.same([five.layers.length, six.layers.length], [11, 13], 'one block (two layers) was added');
+  t.same(six.test!.input.luma, five.test!.input.luma, 'both test vectors start from the same window');
+  t.same(six.test!.output.luma, five.test!.output.luma, 'the grown network gives the same bytes');
+  t.equal(six.metrics?.trainingSteps, 40, 'its steps count those of the network it grew from');
+});
