@@ -186,6 +186,8 @@ def main():
     ap.add_argument("--export-only", action="store_true", help="export the run's checkpoint and stop")
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--new-cycle", action="store_true",
+                    help="with --resume: a new cosine cycle from --lr, from the checkpoint's step to --steps")
     ap.add_argument("--grow-from", metavar="CHECKPOINT",
                     help="start from a trained shallower stack of the same width (identity blocks added), "
                          "counting its steps; the cosine cycle runs from there to --steps")
@@ -236,7 +238,7 @@ def main():
         opt.load_state_dict(ckpt["opt"])
         step = ckpt["step"]
         rng.setstate(ckpt["rng"])
-        cycle_start = ckpt.get("cycleStart", 0)
+        cycle_start = step if args.new_cycle else ckpt.get("cycleStart", 0)
         log(f"resumed {ckpt_path} at step {step}")
     elif args.export_only:
         sys.exit(f"no checkpoint at {ckpt_path}")
