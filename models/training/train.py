@@ -115,7 +115,9 @@ def grow(net, state, log):
     """Load a trained shallower stack into a deeper one of the same width: its blocks keep
     their weights, the new blocks go in before the last one as identities, so the grown
     network starts as exactly the trained one and training goes on from there."""
-    old = [state[f"convs.{i}.weight"].shape for i in range(len(net.convs)) if f"convs.{i}.weight" in state]
+    old = []  # the trained network's weight shapes, layer by layer
+    while f"convs.{len(old)}.weight" in state:
+        old.append(state[f"convs.{len(old)}.weight"].shape)
     extra = len(net.convs) - len(old)
     assert extra > 0 and extra % 2 == 0, f"cannot grow {len(old)} layers into {len(net.convs)}"
     new_index = list(range(len(old) - 2)) + [len(net.convs) - 2, len(net.convs) - 1]
