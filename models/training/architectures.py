@@ -33,4 +33,5 @@ ARCHITECTURES = {
     "uprez-x2-hq": {"layers": grouped_stack(5, 48, 6), "residual": RESIDUAL},
 }
 
+# MAC per input pixel each shipped model may cost (issue 4): train.py refuses a larger network.
 LIMITS = {"uprez-x2-fast": 3000, "uprez-x2": 7300, "uprez-x2-hq": 25000}

@@ -231,6 +231,9 @@ def main():
 
     arch = architectures.ARCHITECTURES[args.arch]
     net = srnet.SRNet(arch["layers"], arch["residual"], args.arch).to(device)
+    limit = architectures.LIMITS.get(args.arch)
+    if limit and net.macs_per_input_pixel() > limit:
+        sys.exit(f"{args.arch}: {net.macs_per_input_pixel()} MAC per input pixel, but its limit is {limit}")
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, cycle_start = 0, 0  # cycle_start: where the learning-rate cycle began
     ckpt_path = os.path.join(args.run_dir, "checkpoint.pt")

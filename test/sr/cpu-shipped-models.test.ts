@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/sr/load-model.js';
+import { loadModel, modelMetrics } from '../../src/sr/load-model.js';
 import { runNetworkCpu } from '../../src/sr/cpu-reference.js';
 import { modelsDir } from '../../src/util/paths.js';
 
@@ -13,6 +13,21 @@ if (files.length === 0) {
     t.same(readdirSync(modelsDir).filter((name) => name.endsWith('.json')), [], 'the glob found no models/*.json');
   });
 }
+
+// The cost each shipped model is allowed (issue 4), in multiply-accumulates per input pixel,
+// counted by the engine from the layers; the baseline is the published network exactly.
+const costLimits: Record<string, number> = { 'uprez-x2-fast.json': 3000, 'uprez-x2.json': 7300, 'uprez-x2-hq.json': 25000 };
+
+t.test('every shipped model keeps to its cost', async (t) => {
+  for (const [file, limit] of Object.entries(costLimits)) {
+    t.ok(files.includes(file), `models/${file} is shipped`);
+    if (!files.includes(file)) continue;
+    const { macsPerInputPixel } = modelMetrics(loadModel(join(modelsDir, file)));
+    t.ok(macsPerInputPixel <= limit, `models/${file}: ${macsPerInputPixel} MAC per input pixel, at most ${limit}`);
+  }
+  t.same(modelMetrics(loadModel(join(modelsDir, 'baseline.json'))), { params: 7340, macsPerInputPixel: 7216 },
+    'the baseline is the published network: 7,340 parameters, 7,216 MAC per input pixel');
+});
 
 for (const file of files) {
   t.test(`models/${file} reproduces its test vector on the CPU reference`, async (t) => {
