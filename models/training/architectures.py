@@ -28,9 +28,11 @@ ARCHITECTURES = {
                  "residual": None},
     "uprez-x2-fast": {"layers": grouped_stack(5, 16, 3), "residual": RESIDUAL},
     "uprez-x2": {"layers": grouped_stack(5, 28, 4), "residual": RESIDUAL},
-    # hq is trained in two stages: 5 blocks, then grown to 6 (train.py --grow-from).
+    # hq is trained in three stages (train.py --grow-from): 5 blocks, grown to 6, then its
+    # first kernel grown from 5x5 to 7x7.
     "uprez-x2-hq-5": {"layers": grouped_stack(5, 48, 5), "residual": RESIDUAL},
-    "uprez-x2-hq": {"layers": grouped_stack(5, 48, 6), "residual": RESIDUAL},
+    "uprez-x2-hq-6": {"layers": grouped_stack(5, 48, 6), "residual": RESIDUAL},
+    "uprez-x2-hq": {"layers": grouped_stack(7, 48, 6), "residual": RESIDUAL},
 }
 
 # MAC per input pixel each shipped model may cost (issue 4): train.py refuses a larger network.

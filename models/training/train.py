@@ -111,24 +111,56 @@ def set_identity(conv):
             conv.weight[o, o % per_group, centre, centre] = 1.0
 
 
+def embed_kernel(small, big):
+    """big (a k x k convolution) becomes small (a smaller kernel, same channels) with a ring
+    of zero taps around it: with edge-replicate padding the outputs are the same."""
+    k, s = big.shape[-1], small.shape[-1]
+    assert big.shape[:2] == small.shape[:2] and k > s and (k - s) % 2 == 0, \
+        f"cannot embed {tuple(small.shape)} in {tuple(big.shape)}"
+    o = (k - s) // 2
+    big.zero_()
+    big[..., o:o + s, o:o + s] = small
+
+
 def grow(net, state, log):
-    """Load a trained shallower stack into a deeper one of the same width: its blocks keep
-    their weights, the new blocks go in before the last one as identities, so the grown
-    network starts as exactly the trained one and training goes on from there."""
+    """Load a trained smaller stack of the same width into a bigger one, which starts as
+    exactly the trained network and trains on from there: its blocks keep their weights,
+    new blocks go in before the last one as identities, and a larger first kernel gets
+    the trained one in its centre with zeros around it."""
     old = []  # the trained network's weight shapes, layer by layer
     while f"convs.{len(old)}.weight" in state:
         old.append(state[f"convs.{len(old)}.weight"].shape)
     extra = len(net.convs) - len(old)
-    assert extra > 0 and extra % 2 == 0, f"cannot grow {len(old)} layers into {len(net.convs)}"
+    assert extra >= 0 and extra % 2 == 0, f"cannot grow {len(old)} layers into {len(net.convs)}"
     new_index = list(range(len(old) - 2)) + [len(net.convs) - 2, len(net.convs) - 1]
+    wider_first = net.convs[0].weight.shape[-1] > old[0][-1]
+    assert extra or wider_first, "the network is not bigger than the trained one: nothing to grow"
     with torch.no_grad():
         for i, j in enumerate(new_index):
-            assert net.convs[j].weight.shape == old[i], f"layer {i}: {tuple(old[i])} does not fit layer {j}"
-            net.convs[j].weight.copy_(state[f"convs.{i}.weight"])
+            weight = net.convs[j].weight
+            if j == 0 and wider_first:
+                embed_kernel(state["convs.0.weight"], weight)
+            else:
+                assert weight.shape == old[i], f"layer {i}: {tuple(old[i])} does not fit layer {j}"
+                weight.copy_(state[f"convs.{i}.weight"])
             net.convs[j].bias.copy_(state[f"convs.{i}.bias"])
     for j in range(len(old) - 2, len(net.convs) - 2):
         set_identity(net.convs[j])
-    log(f"grown from {len(old)} to {len(net.convs)} layers: identity blocks at layers {len(old) - 2}..{len(net.convs) - 3}")
+    if extra:
+        log(f"grown from {len(old)} to {len(net.convs)} layers: identity blocks at layers {len(old) - 2}..{len(net.convs) - 3}")
+    if wider_first:
+        log(f"first kernel grown from {old[0][-1]}x{old[0][-1]} to {net.convs[0].weight.shape[-1]}x{net.convs[0].weight.shape[-1]}")
+
+
+def trained_start(path, device):
+    """What --grow-from starts from: a run's checkpoint (weights, step, random state) or a
+    shipped model file (its exact float32 weights and metrics.trainingSteps)."""
+    if path.endswith(".json"):
+        with open(path) as f:
+            model = json.load(f)
+        state = srnet.from_json_dict(model, torch.float32).state_dict()
+        return {"net": state, "step": int(model["metrics"].get("trainingSteps", 0)), "rng": None}
+    return torch.load(path, map_location=device)
 
 
 def charbonnier(a, b, eps=1e-3):
@@ -190,8 +222,9 @@ def main():
     ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--new-cycle", action="store_true",
                     help="with --resume: a new cosine cycle from --lr, from the checkpoint's step to --steps")
-    ap.add_argument("--grow-from", metavar="CHECKPOINT",
-                    help="start from a trained shallower stack of the same width (identity blocks added), "
+    ap.add_argument("--grow-from", metavar="CHECKPOINT|MODEL.json",
+                    help="start from a trained smaller stack of the same width (identity blocks added, "
+                         "a larger first kernel zero-padded), a run's checkpoint or a model file, "
                          "counting its steps; the cosine cycle runs from there to --steps")
     args = ap.parse_args()
 
@@ -248,10 +281,11 @@ def main():
     elif args.export_only:
         sys.exit(f"no checkpoint at {ckpt_path}")
     elif args.grow_from:
-        ckpt = torch.load(args.grow_from, map_location=device)
-        grow(net, ckpt["net"], log)
-        step = cycle_start = ckpt["step"]
-        rng.setstate(ckpt["rng"])
+        start = trained_start(args.grow_from, device)
+        grow(net, start["net"], log)
+        step = cycle_start = start["step"]
+        if start["rng"] is not None:
+            rng.setstate(start["rng"])
     extra = {"trainingSteps": step}
     if args.export_only:
         export(net.cpu(), args.out, test_luma, images, log, extra)

@@ -50,7 +50,7 @@ t.test('a short training run exports a model both engines reproduce', { skip: ha
   t.ok(gpuDiff.worst <= 1, `GPU engine reproduces PyTorch (${describeDifference(gpuDiff, expected.length)})`);
 });
 
-t.test('growing a trained network by identity blocks keeps what it computes', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
+t.test('growing a trained network (identity blocks, a wider first kernel) keeps what it computes', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
   // uprez-x2-hq is trained as 5 blocks, then grown to 6 (train.py --grow-from): the grown
   // network must start as exactly the trained one, or its first steps undo the training.
   const dir = mkdtempSync(join(tmpdir(), 'uprez-grow-'));
@@ -59,7 +59,7 @@ t.test('growing a trained network by identity blocks keeps what it computes', { 
   const run = (args: string[]) => promisify(execFile)(python, [train, '--quick', '--data', emptyData, ...args], { timeout: 300_000 });
   await run(['--arch', 'uprez-x2-hq-5', '--out', join(dir, 'five.json'), '--run-dir', join(dir, 'five')]);
   // In quick mode the run is 40 steps long, as many as the grown-from network had: no training, only the export.
-  const { stdout } = await run(['--arch', 'uprez-x2-hq', '--grow-from', join(dir, 'five', 'checkpoint.pt'),
+  const { stdout } = await run(['--arch', 'uprez-x2-hq-6', '--grow-from', join(dir, 'five', 'checkpoint.pt'),
     '--out', join(dir, 'six.json'), '--run-dir', join(dir, 'six')]);
   t.match(stdout, /grown from 11 to 13 layers/);
 
@@ -69,4 +69,14 @@ t.test('growing a trained network by identity blocks keeps what it computes', { 
   t.same(six.test!.input.luma, five.test!.input.luma, 'both test vectors start from the same window');
   t.same(six.test!.output.luma, five.test!.output.luma, 'the grown network gives the same bytes');
   t.equal(six.metrics?.trainingSteps, 40, 'its steps count those of the network it grew from');
+
+  // Stage 3 grows the first kernel from 5x5 to 7x7 (zeros around the trained taps), here from
+  // the exported model file rather than the checkpoint.
+  const grown = await run(['--arch', 'uprez-x2-hq', '--grow-from', join(dir, 'six.json'),
+    '--out', join(dir, 'k7.json'), '--run-dir', join(dir, 'k7')]);
+  t.match(grown.stdout, /first kernel grown from 5x5 to 7x7/);
+  const k7 = loadModel(join(dir, 'k7.json'));
+  t.same([k7.layers.length, k7.layers[0]!.kernel], [13, 7], 'the same 13 layers, a 7x7 first kernel');
+  t.same(k7.test!.output.luma, six.test!.output.luma, 'the wider first kernel gives the same bytes');
+  t.equal(k7.metrics?.trainingSteps, 40, 'the model file\'s steps are counted too');
 });
