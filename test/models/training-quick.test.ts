@@ -51,7 +51,7 @@ t.test('a short training run exports a model both engines reproduce', { skip: ha
 });
 
 t.test('growing a trained network (identity blocks, a wider first kernel) keeps what it computes', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
-  // uprez-x2-hq is trained as 5 blocks, then grown to 6 (train.py --grow-from): the grown
+  // uprez-x2-hq is trained as 5 blocks, grown to 6, then to a 7x7 first kernel (train.py --grow-from): the grown
   // network must start as exactly the trained one, or its first steps undo the training.
   const dir = mkdtempSync(join(tmpdir(), 'uprez-grow-'));
   const emptyData = join(dir, 'data');
