@@ -123,10 +123,11 @@ def embed_kernel(small, big):
 
 
 def grow(net, state, log):
-    """Load a trained smaller stack of the same width into a bigger one, which starts as
-    exactly the trained network and trains on from there: its blocks keep their weights,
-    new blocks go in before the last one as identities, and a larger first kernel gets
-    the trained one in its centre with zeros around it."""
+    """Load a trained network of the same width into this one, which starts as exactly
+    the trained network and trains on from there: its blocks keep their weights, new
+    blocks (if any) go in before the last one as identities, and a larger first kernel
+    gets the trained one in its centre with zeros around it. The same shape is a plain
+    continuation (a second learning-rate cycle from a shipped model)."""
     old = []  # the trained network's weight shapes, layer by layer
     while f"convs.{len(old)}.weight" in state:
         old.append(state[f"convs.{len(old)}.weight"].shape)
@@ -134,7 +135,6 @@ def grow(net, state, log):
     assert extra >= 0 and extra % 2 == 0, f"cannot grow {len(old)} layers into {len(net.convs)}"
     new_index = list(range(len(old) - 2)) + [len(net.convs) - 2, len(net.convs) - 1]
     wider_first = net.convs[0].weight.shape[-1] > old[0][-1]
-    assert extra or wider_first, "the network is not bigger than the trained one: nothing to grow"
     with torch.no_grad():
         for i, j in enumerate(new_index):
             weight = net.convs[j].weight
@@ -148,6 +148,8 @@ def grow(net, state, log):
         set_identity(net.convs[j])
     if extra:
         log(f"grown from {len(old)} to {len(net.convs)} layers: identity blocks at layers {len(old) - 2}..{len(net.convs) - 3}")
+    if not extra and not wider_first:
+        log(f"continues from the trained network ({len(old)} layers, the same shape)")
     if wider_first:
         log(f"first kernel grown from {old[0][-1]}x{old[0][-1]} to {net.convs[0].weight.shape[-1]}x{net.convs[0].weight.shape[-1]}")
 
@@ -223,8 +225,8 @@ def main():
     ap.add_argument("--new-cycle", action="store_true",
                     help="with --resume: a new cosine cycle from --lr, from the checkpoint's step to --steps")
     ap.add_argument("--grow-from", metavar="CHECKPOINT|MODEL.json",
-                    help="start from a trained smaller stack of the same width (identity blocks added, "
-                         "a larger first kernel zero-padded), a run's checkpoint or a model file, "
+                    help="start from a trained network of the same width, the same or a smaller stack "
+                         "(identity blocks added, a larger first kernel zero-padded), a run's checkpoint or a model file, "
                          "counting its steps; the cosine cycle runs from there to --steps")
     args = ap.parse_args()
 

@@ -50,7 +50,7 @@ t.test('a short training run exports a model both engines reproduce', { skip: ha
   t.ok(gpuDiff.worst <= 1, `GPU engine reproduces PyTorch (${describeDifference(gpuDiff, expected.length)})`);
 });
 
-t.test('growing a trained network (identity blocks, a wider first kernel) keeps what it computes', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
+t.test('growing or continuing a trained network (identity blocks, a wider first kernel, the same shape) keeps what it computes', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
   // uprez-x2-hq is trained as 5 blocks, grown to 6, then to a 7x7 first kernel (train.py --grow-from): the grown
   // network must start as exactly the trained one, or its first steps undo the training.
   const dir = mkdtempSync(join(tmpdir(), 'uprez-grow-'));
@@ -79,4 +79,11 @@ t.test('growing a trained network (identity blocks, a wider first kernel) keeps 
   t.same([k7.layers.length, k7.layers[0]!.kernel], [13, 7], 'the same 13 layers, a 7x7 first kernel');
   t.same(k7.test!.output.luma, six.test!.output.luma, 'the wider first kernel gives the same bytes');
   t.equal(k7.metrics?.trainingSteps, 40, 'the model file\'s steps are counted too');
+
+  // The same shape is a plain continuation: a second learning-rate cycle from a shipped model
+  // (how uprez-x2 and the baseline get their 37,000 steps) starts from exactly that network.
+  const again = await run(['--arch', 'uprez-x2-hq', '--grow-from', join(dir, 'k7.json'),
+    '--out', join(dir, 'again.json'), '--run-dir', join(dir, 'again')]);
+  t.match(again.stdout, /continues from the trained network \(13 layers, the same shape\)/);
+  t.same(loadModel(join(dir, 'again.json')).test!.output.luma, k7.test!.output.luma, 'the continued network gives the same bytes');
 });
