@@ -12,6 +12,7 @@ engine: 8-bit luma in, 8-bit activations, 8-bit luma out (float64 here).
 
 Usage: /usr/bin/python3 models/training/evaluate.py models/uprez-x2.json [...]
          [--protocol both|bicubic|realistic] [--per-image] [--write-metrics]
+  (the realistic protocol also prints the mean gain for each downscaler)
 """
 import argparse
 import json
@@ -106,6 +107,11 @@ def main():
                     print(f"  {r['image']:18s} {r['case']:18s} model {r['model']:7.3f}  bicubic {r['bicubic']:7.3f}  gain {r['model'] - r['bicubic']:+.3f}")
             m = res["mean"]
             print(f"  {protocol:9s} protocol: model {m['model']:.3f} dB, bicubic {m['bicubic']:.3f} dB, gain {m['gain']:+.3f} dB")
+            if protocol == "realistic":
+                # Which downscaler (each then JPEG) costs the most gain.
+                for method in sorted(degrade.METHODS):
+                    gains = [r["model"] - r["bicubic"] for r in res["rows"] if r["case"].startswith(method + "+")]
+                    print(f"    {method:8s} + JPEG: gain {np.mean(gains):+.3f} dB")
         if args.write_metrics:
             with open(path) as f:
                 model = json.load(f)
