@@ -210,6 +210,8 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--patch", type=int, default=48, help="LR patch side")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--loss", choices=["charbonnier", "mse"], default="charbonnier",
+                    help="mse is what PSNR measures; charbonnier (the recipe's) is robust to outliers")
     ap.add_argument("--p-clean", type=float, default=0.4, help="share of plain bicubic LR (the rest: realistic mix)")
     ap.add_argument("--realistic-versions", type=int, default=3)
     ap.add_argument("--refresh-every", type=int, default=1500)
@@ -306,7 +308,8 @@ def main():
             group["lr"] = lr
         lr_batch, hr_batch = data.batch(args.batch, args.patch, args.p_clean)
         out = net(lr_batch.to(device))
-        loss = charbonnier(out, hr_batch.to(device))
+        hr = hr_batch.to(device)
+        loss = torch.mean((out - hr) ** 2) if args.loss == "mse" else charbonnier(out, hr)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -87,3 +87,18 @@ t.test('growing or continuing a trained network (identity blocks, a wider first 
   t.match(again.stdout, /continues from the trained network \(13 layers, the same shape\)/);
   t.same(loadModel(join(dir, 'again.json')).test!.output.luma, k7.test!.output.luma, 'the continued network gives the same bytes');
 });
+
+t.test('--loss mse trains with the squared error: from the same start, other weights than the default loss', { skip: haveTorch || requireTorch ? false : 'python3-torch is not installed' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'uprez-train-loss-'));
+  const train = join(repoRoot, 'models', 'training', 'train.py');
+  const run = (name: string, extra: string[]) => promisify(execFile)(python, [
+    train, '--quick', '--data', join(dir, 'data'), '--out', join(dir, `${name}.json`), '--run-dir', join(dir, name), ...extra,
+  ], { timeout: 300_000 });
+  await run('charbonnier', []);
+  await run('mse', ['--loss', 'mse']);
+  const weights = (name: string) => loadModel(join(dir, `${name}.json`)).layers.map((l) => Array.from(l.weights));
+  const [a, b] = [weights('charbonnier'), weights('mse')];
+  t.equal(a.length, b.length, 'the same architecture');
+  t.notSame(a, b, 'the squared error gives other gradients, so other weights after the same steps');
+  await t.rejects(run('bad', ['--loss', 'l3']), /invalid choice/, 'an unknown loss is refused with a clear error');
+});
