@@ -12,7 +12,8 @@
 Training data: HR patches from the training photos (already downscaled by fetch_data.py),
 LR made on the fly from the whole photo by either plain antialiased bicubic x0.5 or the
 realistic mix (random bilinear/bicubic/Lanczos/area, then JPEG q75-95), luma rounded
-to 8 bits like the engine's input texture. Loss: Charbonnier on full-range luma.
+to 8 bits like the engine's input texture. Loss: Charbonnier on full-range luma
+(--loss mse for the squared error).
 """
 import argparse
 import json
@@ -169,6 +170,10 @@ def charbonnier(a, b, eps=1e-3):
     return torch.sqrt((a - b) ** 2 + eps * eps).mean()
 
 
+# --loss: Charbonnier is the recipe's (robust to outliers); mse is what PSNR measures.
+LOSSES = {"charbonnier": charbonnier, "mse": lambda a, b: ((a - b) ** 2).mean()}
+
+
 def test_vector(net_json, luma, width=16, height=12):
     """A width x height window of an LR luma plane (the most textured on a coarse grid)
     and the bytes our float64 forward produces for it; also how float32 differs."""
@@ -210,8 +215,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--patch", type=int, default=48, help="LR patch side")
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--loss", choices=["charbonnier", "mse"], default="charbonnier",
-                    help="mse is what PSNR measures; charbonnier (the recipe's) is robust to outliers")
+    ap.add_argument("--loss", choices=sorted(LOSSES), default="charbonnier")
     ap.add_argument("--p-clean", type=float, default=0.4, help="share of plain bicubic LR (the rest: realistic mix)")
     ap.add_argument("--realistic-versions", type=int, default=3)
     ap.add_argument("--refresh-every", type=int, default=1500)
@@ -308,8 +312,7 @@ def main():
             group["lr"] = lr
         lr_batch, hr_batch = data.batch(args.batch, args.patch, args.p_clean)
         out = net(lr_batch.to(device))
-        hr = hr_batch.to(device)
-        loss = torch.mean((out - hr) ** 2) if args.loss == "mse" else charbonnier(out, hr)
+        loss = LOSSES[args.loss](out, hr_batch.to(device))
         opt.zero_grad()
         loss.backward()
         opt.step()
