@@ -13,7 +13,7 @@ import { openHeadless } from 'node-drm-gbm-egl';
 import { createGpuUpscaler, type GpuUpscaler } from '../src/sr/gpu-engine.js';
 import { createCpuUpscaler } from '../src/sr/cpu-reference.js';
 import { DEFAULT_MODEL_FILE, loadModel, modelMetrics } from '../src/sr/load-model.js';
-import { modelsDir } from '../src/util/paths.js';
+import { modelsDir } from '../src/service/paths.js';
 import type { RasterImage, SrModel } from '../src/sr/model.js';
 import { baselineShapedModel, randomImage } from '../test/sr/helpers/random-model.js';
 

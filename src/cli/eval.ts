@@ -4,7 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { stderr, stdout } from 'node:process';
-import { decodeImage } from '../image/decode.js';
+import { decodeImage } from '../decode/decode.js';
 import { degradedCases, evenCropRgb, yPsnr, type Protocol } from '../quality/protocols.js';
 import { resampleCpu } from '../sr/cpu-filters.js';
 import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';

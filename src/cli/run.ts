@@ -7,9 +7,9 @@ import sharp from 'sharp';
 import { sdNotify, type Display } from 'node-drm-gbm-egl';
 import { readGlFacts } from '../display/gl-facts.js';
 import { openScreen, parseSize, type ScreenOptions } from '../display/open-screen.js';
-import { ImageQuad } from '../render/image-quad.js';
-import { renderTestCard } from '../render/test-card.js';
-import { log } from '../util/log.js';
+import { ImageQuad } from '../show/image-quad.js';
+import { renderTestCard } from '../show/test-card.js';
+import { log } from '../service/log.js';
 import { parseCommandArgs } from './args.js';
 
 const help = `usage: uprez run [--backend auto|kms|headless] [--card PATH] [--connector NAME] [--mode WxH[@Hz]]

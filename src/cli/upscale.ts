@@ -8,8 +8,8 @@ import { stderr, stdout } from 'node:process';
 import type { RasterImage, SrModel } from '../sr/model.js';
 import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';
 import { openEngine, type Engine } from '../sr/open-engine.js';
-import { decodeImage, DEFAULT_MAX_INPUT_PIXELS } from '../image/decode.js';
-import { writePng } from '../image/encode.js';
+import { decodeImage, DEFAULT_MAX_INPUT_PIXELS } from '../decode/decode.js';
+import { writePng } from '../decode/encode.js';
 
 const USAGE = `usage: uprez upscale [options] --out DIR FILE...
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConvLayer, LumaTestVector, Residual, SrModel } from './model.js';
-import { modelsDir } from '../util/paths.js';
+import { modelsDir } from '../service/paths.js';
 
 export const MODEL_FORMAT = 'uprez-sr/1';
 export const DEFAULT_MODEL_FILE = 'uprez-x2.json';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 
 const run = promisify(execFile);
 const addonDir = join(repoRoot, 'packages', 'node-drm-gbm-egl');

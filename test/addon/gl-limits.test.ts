@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
 import type { GL } from 'node-drm-gbm-egl';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 import { buildProgram, drawPixels, quadVertices } from './fixtures/gl-pattern.js';
 
 const display = openHeadless({ width: 8, height: 8 });

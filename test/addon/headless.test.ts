@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { DisplayError, openHeadless } from 'node-drm-gbm-egl';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 import { drawPattern, expectedPattern, firstDifference } from './fixtures/gl-pattern.js';
 
 t.test('a drawn pattern reads back exactly, top row first', async (t) => {

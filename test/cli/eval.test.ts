@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import t from 'tap';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 import { baselineShapedModel, writeModelFile } from '../sr/helpers/random-model.js';
 
 const run = promisify(execFile);

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import t from 'tap';
-import { repoRoot } from '../../src/util/paths.js';
-import { cornerColours } from '../../src/render/test-card.js';
+import { repoRoot } from '../../src/service/paths.js';
+import { cornerColours } from '../../src/show/test-card.js';
 import { NotifyReceiver } from '../helpers/notify-receiver.js';
 
 const uprez = join(repoRoot, 'bin', 'uprez');

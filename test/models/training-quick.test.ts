@@ -11,7 +11,7 @@ import { openHeadless } from 'node-drm-gbm-egl';
 import { runNetworkCpu } from '../../src/sr/cpu-reference.js';
 import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
 import { loadModel, modelMetrics } from '../../src/sr/load-model.js';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 import { compareBytes, describeDifference } from '../sr/helpers/compare.js';
 
 const python = '/usr/bin/python3';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_MODEL_FILE, defaultModelPath, loadModel, modelMetrics, parseModel, receptiveRadius,
 } from '../../src/sr/load-model.js';
-import { modelsDir } from '../../src/util/paths.js';
+import { modelsDir } from '../../src/service/paths.js';
 import { baselineShapedModel, randomModel, writeModelFile } from './helpers/random-model.js';
 
 // Loose on purpose: the tests break the model in ways its types forbid.

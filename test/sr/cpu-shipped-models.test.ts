@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, modelMetrics } from '../../src/sr/load-model.js';
 import { runNetworkCpu } from '../../src/sr/cpu-reference.js';
-import { modelsDir } from '../../src/util/paths.js';
+import { modelsDir } from '../../src/service/paths.js';
 
 const files = readdirSync(modelsDir).filter((name) => name.endsWith('.json')).sort();
 

@@ -7,7 +7,7 @@ import { openHeadless } from 'node-drm-gbm-egl';
 import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
 import { createCpuUpscaler } from '../../src/sr/cpu-reference.js';
 import { loadModel } from '../../src/sr/load-model.js';
-import { modelsDir } from '../../src/util/paths.js';
+import { modelsDir } from '../../src/service/paths.js';
 import { randomImage } from './helpers/random-model.js';
 import { compareBytes, describeDifference } from './helpers/compare.js';
 

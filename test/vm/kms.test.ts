@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 import { gridPattern, overlapPattern, renderBlocks, type Block } from './patterns.js';
-import { cornerColours } from '../../src/render/test-card.js';
+import { cornerColours } from '../../src/show/test-card.js';
 import { buildInitramfs, describeDifference, findVmTools, TestVm, type Screen } from './vm.js';
 
 const WIDTH = 1920;

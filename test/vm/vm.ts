@@ -11,7 +11,7 @@ import { createConnection, type Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../../src/util/paths.js';
+import { repoRoot } from '../../src/service/paths.js';
 
 /** The 9p chain, in load order (DESIGN.md); virtio-gpu comes later from the host's modules. */
 const NINEP_MODULES = [
