@@ -6,7 +6,7 @@ import { basename, extname, join } from 'node:path';
 import { stderr, stdout } from 'node:process';
 import { decodeImage } from '../decode/decode.js';
 import { degradedCases, evenCropRgb, yPsnr, type Protocol } from '../quality/protocols.js';
-import { resampleCpu } from '../sr/cpu-filters.js';
+import { resampleCpu } from '../sr/cpu/cpu-filters.js';
 import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';
 import { openEngine } from '../sr/open-engine.js';
 import { parseCommandArgs } from './args.js';

@@ -6,7 +6,7 @@
 // and the measure: Y-PSNR on BT.601 studio-range luma with `scale` border pixels shaved.
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { resampleCpu, resampleKernels, type ResampleKernel } from '../sr/cpu-filters.js';
+import { resampleCpu, resampleKernels, type ResampleKernel } from '../sr/cpu/cpu-filters.js';
 import type { RasterImage } from '../sr/model.js';
 
 export type Protocol = 'bicubic' | 'realistic';

@@ -1,7 +1,7 @@
 // Starts an SR engine for a batch: the GPU one (one offscreen GL context, one set of
 // compiled programs) or the CPU reference. Shared by `uprez upscale` and `uprez eval`.
 import type { SrModel, Upscaler } from './model.js';
-import { createCpuUpscaler } from './cpu-reference.js';
+import { createCpuUpscaler } from './cpu/cpu-reference.js';
 
 export interface EngineOptions {
   backend: 'gpu' | 'cpu';
@@ -22,7 +22,7 @@ export async function openEngine(model: SrModel, options: EngineOptions): Promis
     return { upscaler, description: 'cpu (TypeScript reference)', close: () => upscaler.close() };
   }
   const { openHeadless } = await import('node-drm-gbm-egl');
-  const { createGpuUpscaler } = await import('./gpu-engine.js');
+  const { createGpuUpscaler } = await import('./gpu/gpu-engine.js');
   const display = openHeadless({ width: 1, height: 1 });
   try {
     const upscaler = createGpuUpscaler(display.gl, model, { maxTileSize: options.tile });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { RasterImage } from '../../src/sr/model.js';
 import { repoRoot } from '../../src/service/paths.js';
-import { createCpuUpscaler } from '../../src/sr/cpu-reference.js';
+import { createCpuUpscaler } from '../../src/sr/cpu/cpu-reference.js';
 import { DEFAULT_MODEL_FILE } from '../../src/sr/load-model.js';
 import { randomImage, randomModel, writeModelFile } from '../sr/helpers/random-model.js';
 

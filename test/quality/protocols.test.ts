@@ -59,7 +59,7 @@ t.test('the bicubic protocol halves the photo; area downscaling averages 2x2 blo
   // A 2x2 checker of 0 and 200 averages to 100 under the box filter (before JPEG).
   const checker = solid(4, 4, [0, 0, 0]);
   for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) if ((x + y) % 2) checker.data.fill(200, (y * 4 + x) * 3, (y * 4 + x) * 3 + 3);
-  const { resampleCpu, resampleKernels } = await import('../../src/sr/cpu-filters.js');
+  const { resampleCpu, resampleKernels } = await import('../../src/sr/cpu/cpu-filters.js');
   const area = resampleCpu(checker, 2, 2, resampleKernels.box);
   t.same([...area.data], new Array(12).fill(100));
 });

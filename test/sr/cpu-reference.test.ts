@@ -4,7 +4,7 @@ import t from 'tap';
 import type { ConvLayer, LumaImage, SrModel } from '../../src/sr/model.js';
 import {
   CHROMA_ZERO, createCpuUpscaler, runLayersCpu, runNetworkCpu, splitLumaChroma, srStepCpu,
-} from '../../src/sr/cpu-reference.js';
+} from '../../src/sr/cpu/cpu-reference.js';
 import { parseModel } from '../../src/sr/load-model.js';
 import { randomImage, randomLuma, randomModel } from './helpers/random-model.js';
 

@@ -1,7 +1,7 @@
 // The CPU reference's resample to an exact size (SEMANTICS.md, "Resample").
 import t from 'tap';
 import type { RasterImage } from '../../src/sr/model.js';
-import { resampleCpu } from '../../src/sr/cpu-filters.js';
+import { resampleCpu } from '../../src/sr/cpu/cpu-filters.js';
 import { randomImage } from './helpers/random-model.js';
 
 function fill(width: number, height: number, channels: 3 | 4, value: (x: number, y: number, c: number) => number): RasterImage {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, modelMetrics } from '../../src/sr/load-model.js';
-import { runNetworkCpu } from '../../src/sr/cpu-reference.js';
+import { runNetworkCpu } from '../../src/sr/cpu/cpu-reference.js';
 import { modelsDir } from '../../src/service/paths.js';
 
 const files = readdirSync(modelsDir).filter((name) => name.endsWith('.json')).sort();

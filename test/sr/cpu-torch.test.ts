@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runNetworkCpu } from '../../src/sr/cpu-reference.js';
+import { runNetworkCpu } from '../../src/sr/cpu/cpu-reference.js';
 import { randomLuma, randomModel, baselineShapedModel } from './helpers/random-model.js';
 import type { SrModel } from '../../src/sr/model.js';
 

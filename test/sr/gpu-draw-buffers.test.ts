@@ -3,10 +3,10 @@
 // CPU reference within 1/255, tiled equals untiled, and both modes give the same bytes.
 import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
-import { createGpuUpscaler, type GpuUpscalerOptions } from '../../src/sr/gpu-engine.js';
-import { createCpuUpscaler, runNetworkCpu } from '../../src/sr/cpu-reference.js';
-import { DEFAULT_MAX_OUTPUTS_PER_PASS } from '../../src/sr/gpu-limits.js';
-import { generateConvPasses } from '../../src/sr/shader-gen.js';
+import { createGpuUpscaler, type GpuUpscalerOptions } from '../../src/sr/gpu/gpu-engine.js';
+import { createCpuUpscaler, runNetworkCpu } from '../../src/sr/cpu/cpu-reference.js';
+import { DEFAULT_MAX_OUTPUTS_PER_PASS } from '../../src/sr/gpu/gpu-limits.js';
+import { generateConvPasses } from '../../src/sr/glsl/shader-gen.js';
 import type { RasterImage, UpscaleOptions } from '../../src/sr/model.js';
 import { randomImage, randomLuma, randomModel, type RandomModelOptions } from './helpers/random-model.js';
 import { compareBytes, describeDifference } from './helpers/compare.js';

@@ -2,8 +2,8 @@
 // within 1/255 on every byte, for random models of every kind of layer and random inputs.
 import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
-import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
-import { createCpuUpscaler, runNetworkCpu } from '../../src/sr/cpu-reference.js';
+import { createGpuUpscaler } from '../../src/sr/gpu/gpu-engine.js';
+import { createCpuUpscaler, runNetworkCpu } from '../../src/sr/cpu/cpu-reference.js';
 import type { RasterImage } from '../../src/sr/model.js';
 import { randomImage, randomLuma, randomModel, type RandomModelOptions } from './helpers/random-model.js';
 import { compareBytes, describeDifference } from './helpers/compare.js';

@@ -2,9 +2,9 @@
 // the limit; limits come from the GL at run time and can be lowered for tests.
 import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
-import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
-import { ModelLimitError } from '../../src/sr/shader-gen.js';
-import { DEFAULT_MAX_TILE } from '../../src/sr/gpu-limits.js';
+import { createGpuUpscaler } from '../../src/sr/gpu/gpu-engine.js';
+import { ModelLimitError } from '../../src/sr/glsl/shader-gen.js';
+import { DEFAULT_MAX_TILE } from '../../src/sr/gpu/gpu-limits.js';
 import { randomModel } from './helpers/random-model.js';
 
 const display = openHeadless({ width: 16, height: 16 });

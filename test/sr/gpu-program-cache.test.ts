@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openHeadless } from 'node-drm-gbm-egl';
-import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
+import { createGpuUpscaler } from '../../src/sr/gpu/gpu-engine.js';
 import { randomImage, randomModel } from './helpers/random-model.js';
 
 const display = openHeadless({ width: 16, height: 16 });

@@ -2,8 +2,8 @@
 // field), with tiny forced tiles and with a Pi 3's 2048 limit on an image wider than that.
 import t from 'tap';
 import { openHeadless } from 'node-drm-gbm-egl';
-import { createGpuUpscaler } from '../../src/sr/gpu-engine.js';
-import { planTiles } from '../../src/sr/tiles.js';
+import { createGpuUpscaler } from '../../src/sr/gpu/gpu-engine.js';
+import { planTiles } from '../../src/sr/gpu/tiles.js';
 import { randomImage, randomModel } from './helpers/random-model.js';
 import { compareBytes, describeDifference } from './helpers/compare.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConvLayer, LumaImage, RasterImage, Residual, SrModel } from '../../../src/sr/model.js';
 import { modelMetrics, parseModel } from '../../../src/sr/load-model.js';
-import { runLayersCpu, runNetworkCpu } from '../../../src/sr/cpu-reference.js';
+import { runLayersCpu, runNetworkCpu } from '../../../src/sr/cpu/cpu-reference.js';
 
 /** mulberry32: a small, fast, seeded PRNG giving floats in [0,1). */
 export function rng(seed: number): () => number {

@@ -1,4 +1,4 @@
-// The GPU SR engine: runs a model as GLES2 fragment-shader passes, exactly as SEMANTICS.md
+// The GPU SR engine: runs a model as GLES2 fragment-shader passes, exactly as ../SEMANTICS.md
 // says (the CPU reference computes the same, within 1/255).
 //
 //   const upscaler = createGpuUpscaler(gl, model, { maxTileSize, cacheDir });  // compiles once
@@ -16,15 +16,15 @@
 //      inputs where the GPU has EXT_draw_buffers; ping-pong texture sets)
 //   -> output pass at 2x: depth-to-space + residual base + bilinear chroma -> RGB(A) -> readback.
 import type { GL } from 'node-drm-gbm-egl';
-import { checkRasterImage, type LumaImage, type RasterImage, type SrModel, type UpscaleOptions, type Upscaler } from './model.js';
+import { checkRasterImage, type LumaImage, type RasterImage, type SrModel, type UpscaleOptions, type Upscaler } from '../model.js';
 import { PassRunner, type Program, type Texture } from './gl-passes.js';
 import { queryGpuLimits, type GpuLimits } from './gpu-limits.js';
-import { defaultProgramCacheDir, ProgramCache, type ProgramCacheStats } from './program-cache.js';
+import { defaultProgramCacheDir, ProgramCache, type ProgramCacheStats } from '../glsl/program-cache.js';
 import { resampleGpu } from './resample-gpu.js';
 import {
   generateChromaPass, generateConvPasses, generateLumaPackPass, generateOutputPass, packedMargin, vertexShader,
   type ConvPass,
-} from './shader-gen.js';
+} from '../glsl/shader-gen.js';
 import { cropToRgba, pasteFromRgba, planTiles, type Rect } from './tiles.js';
 
 export interface GpuUpscalerOptions {

@@ -1,7 +1,7 @@
 // The GPU's limits that the SR engine plans with, queried at run time (DESIGN.md: never assume a
 // Pi's numbers), and overridable so tests can play a Pi 3 (2048) or force tiny tiles.
 import type { GL } from 'node-drm-gbm-egl';
-import type { PassLimits } from './shader-gen.js';
+import type { PassLimits } from '../glsl/shader-gen.js';
 
 export interface GpuLimits extends PassLimits {
   /** The largest texture/render target side the engine may use (tiles are sized to fit it). */

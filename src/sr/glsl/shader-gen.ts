@@ -4,10 +4,10 @@
 // Pure (no GL): the engine compiles what this returns; tests and the benchmark can inspect it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shadersDir } from '../service/paths.js';
-import type { ConvLayer, SrModel } from './model.js';
+import { shadersDir } from '../../service/paths.js';
+import type { ConvLayer, SrModel } from '../model.js';
 
-/** The GPU limits that decide whether a model fits (see gpu-limits.ts for where they come from). */
+/** The GPU limits that decide whether a model fits (see ../gpu/gpu-limits.ts for where they come from). */
 export interface PassLimits {
   /** MAX_TEXTURE_IMAGE_UNITS: samplers one fragment shader may use. */
   maxTextureUnits: number;

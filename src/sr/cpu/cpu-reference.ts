@@ -1,11 +1,11 @@
-// The CPU reference engine: exactly SEMANTICS.md in plain TypeScript, 8-bit rounding between
+// The CPU reference engine: exactly ../SEMANTICS.md in plain TypeScript, 8-bit rounding between
 // layers included. Tests compare the GPU engine with it; `uprez upscale --backend cpu` uses it.
 //
 // Activations are planar bytes (what the GPU keeps in RGBA8 textures). Each output row is
 // computed from a small float window of the input rows it needs, with the weights hoisted
 // into a Float32Array (the GPU's float32 constants), so the inner loop is a plain
 // multiply-add over a row.
-import { checkRasterImage, type ConvLayer, type LumaImage, type RasterImage, type SrModel, type Upscaler } from './model.js';
+import { checkRasterImage, type ConvLayer, type LumaImage, type RasterImage, type SrModel, type Upscaler } from '../model.js';
 import { resampleCpu, roundByte, toByte, upsample2 } from './cpu-filters.js';
 
 /** Activations of one layer: `channels` planes of width x height bytes. */

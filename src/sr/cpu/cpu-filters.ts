@@ -1,7 +1,7 @@
-// The CPU reference's filters (SEMANTICS.md): the x2 upsampling used for the residual base,
+// The CPU reference's filters (../SEMANTICS.md): the x2 upsampling used for the residual base,
 // chroma and alpha (PyTorch `interpolate`, align_corners=False), and the Catmull-Rom resample
 // to an exact size. Written for clarity first; they are cheap next to the network.
-import type { RasterImage } from './model.js';
+import type { RasterImage } from '../model.js';
 
 /** round8 as a byte: clamp to [0,1], then the nearest k/255 (half up). */
 export function toByte(x: number): number {
@@ -112,7 +112,7 @@ export interface ResampleKernel {
 }
 
 export const resampleKernels = {
-  /** Catmull-Rom (a = -0.5): the engine's resample kernel (SEMANTICS.md). */
+  /** Catmull-Rom (a = -0.5): the engine's resample kernel (../SEMANTICS.md). */
   catmullRom: {
     support: 2,
     weight(x: number): number {

@@ -1,9 +1,9 @@
-// The resample to an exact size on the GPU (SEMANTICS.md): separable Catmull-Rom, horizontal
+// The resample to an exact size on the GPU (../SEMANTICS.md): separable Catmull-Rom, horizontal
 // pass first (stored 8-bit), then vertical; antialiased when shrinking. Works in output tiles
 // whose input rectangles fit the texture limit, so any size works on any GPU.
-import type { RasterImage } from './model.js';
+import type { RasterImage } from '../model.js';
 import type { PassRunner, Texture } from './gl-passes.js';
-import { generateResamplePass } from './shader-gen.js';
+import { generateResamplePass } from '../glsl/shader-gen.js';
 import { cropToRgba, pasteFromRgba, splitSpan, type Rect } from './tiles.js';
 
 interface Axis {

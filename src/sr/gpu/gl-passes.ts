@@ -3,7 +3,7 @@
 // attachments when a pass writes several textures, EXT_draw_buffers), a full-viewport
 // quad, programs with their uniform locations, and uploads/readbacks of image rectangles.
 import type { GL, GLBuffer, GLFramebuffer, GLProgram, GLTexture, GLUniformLocation } from 'node-drm-gbm-egl';
-import { POSITION_ATTRIBUTE, type ProgramCache } from './program-cache.js';
+import { POSITION_ATTRIBUTE, type ProgramCache } from '../glsl/program-cache.js';
 
 /** A texture with the size its storage was last given. */
 export interface Texture {
