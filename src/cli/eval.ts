@@ -1,12 +1,10 @@
 // `uprez eval DIR`: how much a model gains over bicubic upscaling on your own photos,
 // measured through the real engine (what the screen shows), under the evaluation
-// protocols of models/README.md (src/quality/protocols.ts).
-import { readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+// protocols of models/README.md (src/quality/protocols.ts). The measuring is
+// src/quality/evaluate.ts; this file parses the arguments and prints (or writes JSON).
 import { stderr, stdout } from 'node:process';
-import { decodeImage } from '../decode/decode.js';
-import { degradedCases, evenCropRgb, yPsnr, type Protocol } from '../quality/protocols.js';
-import { resampleCpu } from '../sr/cpu/cpu-filters.js';
+import { evaluateFolder, listPhotos, type EvalResult } from '../quality/evaluate.js';
+import type { Protocol } from '../quality/protocols.js';
 import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';
 import { openEngine } from '../sr/open-engine.js';
 import { parseCommandArgs } from './args.js';
@@ -19,20 +17,6 @@ against the photo (BT.601 studio-range luma, 2 border pixels shaved), then the m
   bicubic    LR by antialiased bicubic x0.5
   realistic  LR by area, bicubic, bilinear and Lanczos x0.5, each then JPEG q75..95
 `;
-
-const SHAVE = 2;
-
-interface Row {
-  image: string;
-  protocol: Protocol;
-  case: string;
-  model: number;
-  bicubic: number;
-}
-
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
 
 function formatRow(name: string, label: string, model: number, bicubic: number): string {
   const gain = model - bicubic;
@@ -69,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const dir = positionals[0]!;
-  const files = readdirSync(dir).filter((name) => statSync(join(dir, name)).isFile()).sort();
+  const files = listPhotos(dir);
   if (files.length === 0) {
     stderr.write(`uprez eval: no files in ${dir}\n`);
     return 1;
@@ -79,45 +63,24 @@ export async function main(args: string[]): Promise<number> {
   const log = (line: string) => (values.json ? stderr : stdout).write(`${line}\n`);
   log(`uprez eval: model ${model.name} (${modelMetrics(model).macsPerInputPixel} MACs per input pixel), ${engine.description}`);
 
-  const rows: Row[] = [];
-  let failures = 0;
+  let result: EvalResult;
   try {
-    for (const file of files) {
-      const name = basename(file, extname(file));
-      let hr;
-      try {
-        hr = evenCropRgb(await decodeImage(join(dir, file), file));
-      } catch (error) {
-        log(`  ${file}: skipped: ${(error as Error).message}`);
-        failures++;
-        continue;
+    result = await evaluateFolder(engine.upscaler, dir, files, protocols, (event) => {
+      if (event.kind === 'row') {
+        const { row } = event;
+        log(formatRow(row.image, `${row.protocol}: ${row.case}`, row.model, row.bicubic));
+      } else if (event.kind === 'skipped') {
+        log(`  ${event.file}: skipped: ${event.message}`);
+      } else {
+        log(`  ${event.file} (${event.case}): failed: ${event.message}`);
       }
-      for (const protocol of protocols) {
-        for (const { label, lr } of await degradedCases(name, hr, protocol)) {
-          try {
-            const upscaled = engine.upscaler.upscale(lr, { steps: 1 });
-            const bicubic = resampleCpu(lr, hr.width, hr.height);
-            const row = { image: name, protocol, case: label, model: yPsnr(upscaled, hr, SHAVE), bicubic: yPsnr(bicubic, hr, SHAVE) };
-            rows.push(row);
-            log(formatRow(name, `${protocol}: ${label}`, row.model, row.bicubic));
-          } catch (error) {
-            log(`  ${file} (${label}): failed: ${(error as Error).message}`);
-            failures++;
-          }
-        }
-      }
-    }
+    });
   } finally {
     engine.close();
   }
 
-  const means = protocols.map((protocol) => {
-    const of = rows.filter((row) => row.protocol === protocol);
-    const model = mean(of.map((row) => row.model));
-    const bicubic = mean(of.map((row) => row.bicubic));
-    return { protocol, cases: of.length, model, bicubic, gain: model - bicubic };
-  });
+  const { shave, means, rows, failures } = result;
   for (const m of means) if (m.cases > 0) log(formatRow(`mean (${m.cases} cases)`, m.protocol, m.model, m.bicubic));
-  if (values.json) stdout.write(`${JSON.stringify({ model: model.name, shave: SHAVE, means, rows }, null, 2)}\n`);
+  if (values.json) stdout.write(`${JSON.stringify({ model: model.name, shave, means, rows }, null, 2)}\n`);
   return failures > 0 ? 1 : 0;
 }

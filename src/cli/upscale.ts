@@ -1,15 +1,15 @@
 // `uprez upscale`: super-resolves image files with the SR engine and writes PNGs.
-// One engine (one GL context, one set of compiled programs) serves the whole batch; a file
-// that fails is reported and the batch goes on; the exit code says whether all succeeded.
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+// One engine (one GL context, one set of compiled programs) serves the whole batch
+// (src/sr/upscale-files.ts); a file that fails is reported and the batch goes on; the exit
+// code says whether all succeeded. This file parses the arguments and prints.
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stderr, stdout } from 'node:process';
-import type { RasterImage, SrModel } from '../sr/model.js';
+import type { SrModel } from '../sr/model.js';
 import { defaultModelPath, loadModel, modelMetrics } from '../sr/load-model.js';
 import { openEngine, type Engine } from '../sr/open-engine.js';
-import { decodeImage, DEFAULT_MAX_INPUT_PIXELS } from '../decode/decode.js';
-import { writePng } from '../decode/encode.js';
+import { upscaleFiles, type FileResult, type UpscaleFilesSettings } from '../sr/upscale-files.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../decode/decode.js';
 
 const USAGE = `usage: uprez upscale [options] --out DIR FILE...
 
@@ -29,15 +29,10 @@ options:
 
 class UsageError extends Error {}
 
-interface Settings {
+interface Settings extends UpscaleFilesSettings {
   modelPath?: string;
-  steps?: 0 | 1 | 2;
-  size?: { width: number; height: number };
   backend: 'gpu' | 'cpu';
   tile?: number;
-  maxPixels: number;
-  outDir: string;
-  files: string[];
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -85,20 +80,10 @@ function parseSettings(args: string[]): Settings | 'help' {
     backend: values.backend,
     tile: values.tile === undefined ? undefined : positiveInteger(values.tile, '--tile'),
     maxPixels: values['max-pixels'] === undefined ? DEFAULT_MAX_INPUT_PIXELS : positiveInteger(values['max-pixels'], '--max-pixels'),
+    maxPixelsSetting: '--max-pixels N',
     outDir: values.out,
     files: positionals,
   };
-}
-
-/** The SR steps for one image: --scale when given, else the fewest that reach --size (at most 2). */
-function stepsFor(image: RasterImage, settings: Settings): 0 | 1 | 2 {
-  if (settings.steps !== undefined) return settings.steps;
-  if (!settings.size) return 1;
-  for (const steps of [0, 1] as const) {
-    const factor = 2 ** steps;
-    if (image.width * factor >= settings.size.width && image.height * factor >= settings.size.height) return steps;
-  }
-  return 2;
 }
 
 /** A one-line progress bar on stderr, drawn only on a terminal. */
@@ -125,8 +110,20 @@ class ProgressBar {
   }
 }
 
-function milliseconds(start: number): string {
-  return `${Math.round(performance.now() - start)} ms`;
+function milliseconds(duration: number): string {
+  return `${Math.round(duration)} ms`;
+}
+
+/** The line for a file that was written, or for one that failed (to stderr). */
+function report(result: FileResult): void {
+  if (result.ok) {
+    const { file, input, output, outPath, steps } = result;
+    stdout.write(`${file}: ${input.width}x${input.height} -> ${output.width}x${output.height} ${outPath} ` +
+      `(decode ${milliseconds(result.decodeMs)}, x${2 ** steps}${result.resampled ? ' + resample' : ''} ` +
+      `${milliseconds(result.upscaleMs)}, encode ${milliseconds(result.encodeMs)})\n`);
+  } else {
+    stderr.write(`uprez upscale: ${result.message}\n`);
+  }
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -153,7 +150,6 @@ export async function main(args: string[]): Promise<number> {
     stderr.write(`uprez upscale: ${(error as Error).message}\n`);
     return 1;
   }
-  mkdirSync(settings.outDir, { recursive: true });
 
   const started = performance.now();
   let engine: Engine;
@@ -166,43 +162,24 @@ export async function main(args: string[]): Promise<number> {
   }
   const { macsPerInputPixel } = modelMetrics(model);
   stderr.write(`uprez upscale: model ${model.name} (${macsPerInputPixel} MACs per input pixel), ` +
-    `${engine.description}, ready in ${milliseconds(started)}\n`);
+    `${engine.description}, ready in ${milliseconds(performance.now() - started)}\n`);
 
   const progress = new ProgressBar(settings.files.length);
-  const written = new Map<string, string>();
-  let failures = 0;
+  let results: FileResult[];
   try {
-    for (const [index, file] of settings.files.entries()) {
-      progress.draw(index, basename(file));
-      const outPath = join(settings.outDir, `${basename(file, extname(file))}.png`);
-      try {
-        const earlier = written.get(resolve(outPath));
-        if (earlier !== undefined) {
-          throw new Error(`${file}: its output ${outPath} was already written for ${earlier} in this batch; rename one of them`);
-        }
-        let t = performance.now();
-        const image = await decodeImage(file, file, { maxPixels: settings.maxPixels, limitSetting: '--max-pixels N' });
-        const decodeTime = milliseconds(t);
-        const steps = stepsFor(image, settings);
-        t = performance.now();
-        const result = engine.upscaler.upscale(image, { steps, size: settings.size });
-        const srTime = milliseconds(t);
-        t = performance.now();
-        await writePng(result, outPath);
-        written.set(resolve(outPath), file);
+    results = await upscaleFiles(engine.upscaler, settings, (event) => {
+      if (event.kind === 'start') {
+        progress.draw(event.index, basename(event.file));
+      } else {
         progress.clear();
-        stdout.write(`${file}: ${image.width}x${image.height} -> ${result.width}x${result.height} ${outPath} ` +
-          `(decode ${decodeTime}, x${2 ** steps}${settings.size ? ' + resample' : ''} ${srTime}, encode ${milliseconds(t)})\n`);
-      } catch (error) {
-        failures++;
-        progress.clear();
-        stderr.write(`uprez upscale: ${(error as Error).message}\n`);
+        report(event.result);
       }
-    }
+    });
   } finally {
     progress.clear();
     engine.close();
   }
+  const failures = results.filter((result) => !result.ok).length;
   if (failures > 0) {
     stderr.write(`uprez upscale: ${failures} of ${settings.files.length} files failed\n`);
     return 1;
