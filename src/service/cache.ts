@@ -1,0 +1,271 @@
+// On-disk cache of SR results, so a looping slideshow pays for SR once per image.
+//
+// Format: the raw pixels behind a 20-byte header; a crc32 covers the header and the pixels.
+// Chosen by measurement, `npm run bench:cache -- --photo RainDrops.jpg` (mate-backgrounds), medians here:
+//   3840x2160 RGB          MB   write ms  read ms  encode ms  decode ms  pi ms
+//   raw + crc32 (this)   24.9        62       27         20         11   1783
+//   raw + sha256         24.9        74       50         41         34   1960
+//   PNG level 1 filtered 11.6       307      105        293        100   2345
+//   PNG level 1          19.1       260      127        222        117   2627
+//   PNG level 2          16.3       338      130        310        124   2821
+//   zlib deflate 1       16.4       562      201        527        191   3966
+//   WebP lossless e0      6.1      3651      211       3641        210  15810
+// (1920x1080: raw 433 pi ms, PNG level 1 639, filtered 755; another photo ranks the same.)
+// All are bit-exact. Rule: the lowest cost of one write plus one read on a Raspberry Pi 4 (the
+// slowest board that drives 4K), pi ms = 4 x CPU ms here + 2 x MB / 30 MB/s (SD card). On a Pi the
+// CPU spent compressing costs more than the card time it saves: filtered PNG would only win on a
+// card slower than ~18 MB/s, or a CPU under ~2.5x slower than this one (a Pi 5 may be; see the
+// bench's sensitivity table). The price of raw: 1 GB holds ~40 entries at 3840x2160 RGB (~85 as
+// filtered PNG), so a longer 4K slideshow needs a larger maxBytes to hit on every loop.
+//
+// Files: <dir>/<key>.sr, written as <dir>/.<key>.<random>.tmp, fsynced, then renamed (a reader
+// sees the old entry, none, or the whole new one). LRU order is the files' mtime, touched on
+// every hit, so it survives restarts. All I/O is async; the crc32 runs in 1 MiB slices.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import zlib from 'node:zlib';
+import type { RasterImage } from '../sr/model.js';
+
+export const ENTRY_FORMAT = 'raw + crc32';
+
+export interface CacheKeyParts {
+  contentHash: string;
+  model: string;
+  width: number;
+  height: number;
+  fit: string;
+  rotate: number;
+  variant?: string;
+}
+
+/** A stable sha256 hex digest of every part (JSON keeps the parts apart: no "a|b" ambiguity). */
+export function cacheKey(parts: CacheKeyParts): string {
+  const { contentHash, model, width, height, fit, rotate, variant = '' } = parts;
+  return createHash('sha256').update(JSON.stringify(['uprez-sr-1', contentHash, model, width, height, fit, rotate, variant])).digest('hex');
+}
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+  writes: number;
+  evictions: number;
+  corruptDropped: number;
+  /** Puts that failed on the disk (full, read-only, gone); the cache goes on without that entry. */
+  writeErrors: number;
+}
+
+// --- entry format: header (20 bytes, little-endian) + width*height*channels bytes of pixels
+//   0 magic "UPRZ" · 4 version · 5 channels · 6 reserved (0) · 8 width · 12 height
+//   16 crc32 of bytes 0..15 then of the pixels
+const MAGIC = 0x5a525055; // "UPRZ" read as a little-endian u32
+const VERSION = 1;
+const HEADER_BYTES = 20;
+const CRC_SLICE = 1 << 20;
+
+/** crc32 in 1 MiB slices with a turn of the event loop between them: a 4K entry never stalls it. */
+async function crc32(bytes: Uint8Array, value: number): Promise<number> {
+  for (let at = 0; at < bytes.length; at += CRC_SLICE) {
+    if (at > 0) await nextTurn();
+    value = zlib.crc32(bytes.subarray(at, at + CRC_SLICE), value);
+  }
+  return value;
+}
+
+/** The parts of an entry file, in order (the pixels are not copied). */
+export async function encodeEntry(image: RasterImage): Promise<Uint8Array[]> {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt8(VERSION, 4);
+  header.writeUInt8(image.channels, 5);
+  header.writeUInt32LE(image.width, 8);
+  header.writeUInt32LE(image.height, 12);
+  header.writeUInt32LE(await crc32(image.data, zlib.crc32(header.subarray(0, 16))), 16);
+  return [header, image.data];
+}
+
+/** The image in an entry file, or null when the file is not a whole, intact entry. */
+export async function decodeEntry(bytes: Uint8Array): Promise<RasterImage | null> {
+  if (bytes.length < HEADER_BYTES) return null;
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  const channels = header.readUInt8(5);
+  const width = header.readUInt32LE(8);
+  const height = header.readUInt32LE(12);
+  if (header.readUInt32LE(0) !== MAGIC || header.readUInt8(4) !== VERSION || (channels !== 3 && channels !== 4)) return null;
+  const data = bytes.subarray(HEADER_BYTES);
+  if (data.length !== width * height * channels) return null; // truncated or padded
+  if (await crc32(data, zlib.crc32(header.subarray(0, 16))) !== header.readUInt32LE(16)) return null;
+  return { width, height, channels, data };
+}
+
+const KEY = /^[0-9a-f]{64}$/;
+const ENTRY_FILE = /^([0-9a-f]{64})\.sr$/;
+const TEMP_FILE = /^\.[0-9a-f]{64}\.[0-9a-f]+\.tmp$/;
+
+interface Entry {
+  bytes: number;
+}
+
+export class SrCache {
+  /** Entries in LRU order: the first is the least recently used (a Map keeps insertion order). */
+  private readonly entries = new Map<string, Entry>();
+  private totalBytes = 0;
+  private readonly counts = { hits: 0, misses: 0, writes: 0, evictions: 0, corruptDropped: 0, writeErrors: 0 };
+
+  private constructor(private readonly dir: string, private readonly maxBytes: number) {}
+
+  /**
+   * Opens (creates) the cache in `dir`: finds the entries already there, oldest first, removes
+   * temporary files a crash left behind, and evicts down to `maxBytes`. maxBytes 0 disables the
+   * cache without touching the disk (so disabling it for a while does not wipe it).
+   */
+  static async open(dir: string, maxBytes: number): Promise<SrCache> {
+    if (!(maxBytes >= 0)) throw new RangeError(`SR cache size must be a number of bytes >= 0, got ${maxBytes}`);
+    const cache = new SrCache(dir, maxBytes);
+    if (maxBytes === 0) return cache;
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true });
+      names = await readdir(dir);
+    } catch (error) {
+      throw new Error(`cannot open the SR cache folder ${dir}: ${(error as Error).message}. ` +
+        'Make it writable by the uprez user, choose another folder, or set the cache size to 0 to run without a cache.');
+    }
+    const found: { key: string; bytes: number; mtimeMs: number }[] = [];
+    await Promise.all(names.map(async (name) => {
+      const path = join(dir, name);
+      if (TEMP_FILE.test(name)) return removeQuietly(path);
+      const key = ENTRY_FILE.exec(name)?.[1];
+      if (!key) return; // not ours: leave it alone
+      const info = await stat(path).catch(() => null);
+      if (info?.isFile()) found.push({ key, bytes: info.size, mtimeMs: info.mtimeMs });
+    }));
+    found.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    for (const { key, bytes } of found) cache.remember(key, { bytes });
+    await cache.evict();
+    return cache;
+  }
+
+  /**
+   * The cached image, or null on a miss. A corrupt or truncated entry is deleted, counted and missed.
+   * Its data is a view into the file's buffer (byteOffset 20), not a whole ArrayBuffer.
+   */
+  async get(key: string): Promise<RasterImage | null> {
+    checkKey(key);
+    const entry = this.entries.get(key);
+    if (!entry) return this.miss();
+    const path = this.pathOf(key);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch {
+      this.forget(key, entry); // deleted behind our back (or unreadable): it is not cached any more
+      return this.miss();
+    }
+    const image = await decodeEntry(bytes);
+    if (!image) {
+      // Only drop it if no put replaced it while we were reading.
+      if (this.forget(key, entry)) {
+        this.counts.corruptDropped++;
+        await removeQuietly(path);
+      }
+      return this.miss();
+    }
+    this.counts.hits++;
+    if (this.entries.get(key) === entry) this.remember(key, entry); // most recently used now
+    const now = new Date();
+    await utimes(path, now, now).catch(() => undefined); // the LRU order on disk, for the next start
+    return image;
+  }
+
+  /**
+   * Stores `image` under `key` atomically, then evicts least recently used entries to fit.
+   * Never throws for a disk problem (full, read-only, removed): counts it in writeErrors.
+   * An entry larger than maxBytes is not stored.
+   */
+  async put(key: string, image: RasterImage): Promise<void> {
+    checkKey(key);
+    if (image.data.length !== image.width * image.height * image.channels) {
+      throw new TypeError(`SR cache: image data is ${image.data.length} bytes, not ${image.width}x${image.height}x${image.channels}`);
+    }
+    if (this.maxBytes === 0) return;
+    const parts = await encodeEntry(image);
+    const bytes = parts.reduce((sum, part) => sum + part.length, 0);
+    if (bytes > this.maxBytes) return;
+    // A unique temporary name: concurrent puts of one key never write the same file.
+    const temp = join(this.dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const file = await open(temp, 'wx');
+      try {
+        for (const part of parts) await file.writeFile(part); // each continues where the last ended
+        await file.sync(); // the data is on the card before the name points at it
+      } finally {
+        await file.close();
+      }
+      await rename(temp, this.pathOf(key));
+    } catch {
+      this.counts.writeErrors++;
+      await removeQuietly(temp);
+      return;
+    }
+    this.counts.writes++;
+    this.remember(key, { bytes });
+    await this.evict();
+  }
+
+  stats(): CacheStats {
+    return { entries: this.entries.size, bytes: this.totalBytes, maxBytes: this.maxBytes, ...this.counts };
+  }
+
+  private pathOf(key: string): string {
+    return join(this.dir, `${key}.sr`);
+  }
+
+  private miss(): null {
+    this.counts.misses++;
+    return null;
+  }
+
+  /** Adds the entry, or moves it to the most recently used end. */
+  private remember(key: string, entry: Entry): void {
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.totalBytes -= old.bytes;
+    }
+    this.entries.set(key, entry);
+    this.totalBytes += entry.bytes;
+  }
+
+  /** Removes the entry from the index if it is still this one; true if it was. */
+  private forget(key: string, entry: Entry): boolean {
+    if (this.entries.get(key) !== entry) return false;
+    this.entries.delete(key);
+    this.totalBytes -= entry.bytes;
+    return true;
+  }
+
+  private async evict(): Promise<void> {
+    const removals: Promise<void>[] = [];
+    for (const [key, entry] of this.entries) {
+      if (this.totalBytes <= this.maxBytes) break;
+      this.forget(key, entry);
+      this.counts.evictions++;
+      removals.push(removeQuietly(this.pathOf(key)));
+    }
+    await Promise.all(removals);
+  }
+}
+
+function checkKey(key: string): void {
+  // Keys become file names: only cacheKey()'s hex digests, never a path.
+  if (!KEY.test(key)) throw new TypeError(`SR cache key must be a sha256 hex digest from cacheKey(), got ${JSON.stringify(key)}`);
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined); // already gone is fine
+}
