@@ -8,7 +8,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
-  run: { summary: 'open the display (KMS, else headless) and show the test card until SIGTERM', load: () => import('./run.js') },
+  run: { summary: 'the daemon: show the pictures of a folder, super-resolved, on the screen (KMS, else headless)', load: () => import('./run.js') },
   info: { summary: 'print DRM cards, connectors, modes and GL facts (--json for JSON)', load: () => import('./info.js') },
   eval: { summary: 'measure a model against bicubic (Y-PSNR) on the photos in a folder', load: () => import('./eval.js') },
   upscale: { summary: 'super-resolve image files x2 or x4 (and resample to --size) into PNGs', load: () => import('./upscale.js') },

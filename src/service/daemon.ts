@@ -1,0 +1,594 @@
+// The daemon: wires the data flow together.
+//
+//   FolderSource ──> images ──> preparePicture (decode, plan, crop/shrink) ──> preview on screen
+//        │                                   └──> cache hit? ──> SR thread ──> SR version crossfades in
+//        └── slideshow order + interval timer, prefetching the next picture's SR ahead of its turn
+//   HTTP (/status, /screen.png, /healthz) · state file · systemd notify + watchdog · schedule
+//
+// The screen (display thread) and SR (SR thread) run in workers; this thread only decides.
+import { readFile } from 'node:fs/promises';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { sdNotify } from 'node-drm-gbm-egl';
+import { isScheduledOn, type DaemonConfig } from './config.js';
+import { HttpService, json, text, type Route } from './http.js';
+import { log } from './log.js';
+import { StateFile } from './state.js';
+import { SrCache, cacheKey, type CacheStats } from './cache.js';
+import { FolderSource, type FolderFile } from '../sources/folder-source.js';
+import { preparePicture, type PreparedPicture } from '../plan/prepare.js';
+import { canvasSize, rectText } from '../plan/placement.js';
+import type { PictureSpec } from '../show/compositor.js';
+import { renderIdleCard } from '../show/idle-card.js';
+import { ScreenThread, type ShownReport } from '../show/screen-thread.js';
+import { Slideshow } from '../show/slideshow.js';
+import type { RasterImage } from '../sr/model.js';
+import { SrCancelled, SrThread } from '../sr/sr-thread.js';
+
+/** The SR version replaces the preview with a short crossfade (a cut when transitions are cuts). */
+const SR_CROSSFADE_MS = 500;
+/** /healthz and the watchdog: frames are "being produced" when the last one is this recent (the display thread presents at least once a second). */
+const FRAME_STALE_MS = 3000;
+/** After SR fails, it is tried again this much later. */
+const SR_RETRY_MS = 30_000;
+const RECENT_TIMINGS = 12;
+
+interface ImageRecord {
+  file: FolderFile;
+  /** Times the file was taken (read after it was complete). */
+  takes: number;
+  /** Why it cannot be shown, until the file changes. */
+  rejected: string | null;
+}
+
+export type PictureState = 'preview' | 'super-resolved' | 'resampled' | 'sr-failed' | 'idle';
+
+interface OnScreen {
+  id: string;
+  token: number;
+  prepared: PreparedPicture;
+  key: string;
+  state: PictureState;
+  shownAt: number;
+  srJobId: number | null;
+}
+
+interface Ahead {
+  id: string;
+  mtimeMs: number;
+  prepared: Promise<PreparedPicture>;
+  /** The SR version (null when SR is not needed or failed), once known. */
+  final: Promise<RasterImage | null>;
+  srJobId: number | null;
+}
+
+interface Timing {
+  id: string;
+  takenAt: string;
+  decodeMs: number | null;
+  /** From the start of the take to the first frame with the picture. */
+  previewMs: number | null;
+  srMs: number | null;
+  /** From the start of the take to the first frame with the SR version. */
+  srShownMs: number | null;
+  cache: 'hit' | 'miss' | 'off';
+  steps: number;
+  longestFrameMs: number | null;
+}
+
+export class Daemon {
+  private screen!: ScreenThread;
+  private sr: SrThread | null = null;
+  private srProblem: string | null = null;
+  private cache!: SrCache;
+  private source!: FolderSource;
+  private http: HttpService | null = null;
+  private httpAddress: { host: string; port: number } | null = null;
+  private readonly state: StateFile;
+  private readonly slideshow: Slideshow;
+  private readonly images = new Map<string, ImageRecord>();
+  private onScreen: OnScreen | null = null;
+  private ahead: Ahead | null = null;
+  private showToken = 0;
+  private slideTimer: NodeJS.Timeout | null = null;
+  private srRetryTimer: NodeJS.Timeout | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pictureTimings = new Map<number, { timing: Timing; kind: 'preview' | 'final'; started: number }>();
+  private readonly recent: Timing[] = [];
+  private readonly counters = { taken: 0, rejected: 0, shown: 0, srDone: 0, srFailed: 0, cacheHits: 0 };
+  private scanned = false;
+  private scheduledOn = true;
+  private ready = false;
+  private stopping = false;
+  private readonly startedAt = Date.now();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private watchdogWithheld = false;
+
+  constructor(private readonly config: DaemonConfig, private readonly version: string) {
+    this.state = new StateFile(config.stateDir);
+    this.slideshow = new Slideshow(config.order);
+  }
+
+  /** Starts everything; resolves once the first frame is on screen. Throws when the screen cannot be opened. */
+  async start(): Promise<void> {
+    const { config } = this;
+    this.loopDelay.enable();
+    this.screen = await ScreenThread.open({
+      backend: config.backend, card: config.card ?? undefined, connector: config.connector ?? undefined,
+      mode: config.mode ?? undefined, headlessSize: config.size,
+    }, config.rotate);
+    const opened = this.screen.opened;
+    log.info('display.opened', {
+      backend: opened.info.backend, mode: opened.info.mode, card: opened.info.card, connector: opened.info.connector,
+      rotate: config.rotate, reason: opened.headlessReason ?? undefined,
+    });
+    log.info('gpu', { renderer: opened.gl.renderer, version: opened.gl.version, maxTexture: opened.gl.maxTextureSize });
+    this.screen.on('first-frame', (pictureId, at) => this.onFirstFrame(pictureId, at));
+    this.screen.on('shown', (report) => this.onShown(report));
+    this.screen.on('failed', (message) => {
+      log.error('display.failed', { message });
+      sdNotify(`STATUS=display failed: ${message}`);
+      // Without the screen there is nothing to do: exit and let systemd restart us.
+      void this.stop('display-failed').then(() => process.exit(1));
+    });
+
+    const [srResult, cache, saved] = await Promise.all([
+      this.openSr(),
+      SrCache.open(config.cacheDir, config.cacheBytes).catch((error: Error) => {
+        log.warn('cache.unavailable', { message: error.message });
+        return SrCache.open(config.cacheDir, 0);
+      }),
+      this.state.load(),
+      this.startHttp(),
+    ]);
+    void srResult;
+    this.cache = cache;
+
+    // The idle card is the first frame, whatever comes next.
+    await this.showIdleCard();
+
+    this.source = new FolderSource({
+      folder: config.folder, recursive: config.recursive, settleMs: config.settleMs,
+      log: (event, fields) => (event === 'source.error' ? log.warn(event, fields) : log.info(event, fields)),
+    });
+    this.source.on('add', (file) => this.onFileReady(file, 'add'));
+    this.source.on('change', (file) => this.onFileReady(file, 'change'));
+    this.source.on('remove', (id) => this.onFileRemoved(id));
+    await this.source.start();
+    this.scanned = true;
+    log.info('slideshow.ready', { images: this.images.size, folder: config.folder, order: config.order, interval: config.interval });
+
+    if (saved?.slideshow) this.slideshow.restore(saved.slideshow);
+    const resume = saved?.current && this.images.has(saved.current) ? saved.current : null;
+    if (resume) {
+      log.info('state.resumed', { id: resume });
+      void this.showImage(resume, 'resume');
+    } else if (this.images.size > 0) {
+      const first = this.slideshow.peekNext();
+      if (first) void this.showImage(first, 'slideshow');
+    }
+
+    this.startWatchdog();
+    if (config.schedule) {
+      this.checkSchedule();
+      this.timers.push(setInterval(() => this.checkSchedule(), 15_000));
+    }
+  }
+
+  private async openSr(): Promise<void> {
+    const { model } = this.config;
+    if (model.kind === 'none') {
+      this.srProblem = 'off (--model none): pictures are resampled';
+      return;
+    }
+    try {
+      this.sr = await SrThread.open(model.path);
+      log.info('sr.ready', { model: this.sr.model, engine: this.sr.description });
+    } catch (error) {
+      this.srProblem = `the SR engine could not start: ${(error as Error).message}`;
+      log.error('sr.unavailable', { message: (error as Error).message, fallback: 'resampled pictures' });
+    }
+  }
+
+  private async startHttp(): Promise<void> {
+    const address = this.config.http;
+    if (!address) return;
+    const routes = new Map<string, Route>([
+      ['GET /status', () => json(this.status())],
+      ['GET /healthz', () => (this.framesAlive() ? text('ok') : text(`no frame for ${Math.round(this.screen.lastFrameAgeMs())} ms`, 503))],
+      ['GET /screen.png', async () => {
+        const capture = await this.screen.capture();
+        const png = await sharp(Buffer.from(capture.data.buffer, capture.data.byteOffset, capture.data.length), {
+          raw: { width: capture.width, height: capture.height, channels: 4 },
+        }).removeAlpha().png({ compressionLevel: 3 }).toBuffer();
+        return { status: 200, type: 'image/png', body: png };
+      }],
+    ]);
+    if (process.env.UPREZ_TEST_HOOKS === '1') {
+      // Fault injection for the tests only (never enabled by the config).
+      routes.set('POST /test/freeze-display', () => {
+        log.warn('test.freeze-display');
+        this.screen.freeze();
+        return text('frozen');
+      });
+      routes.set('POST /test/fail-sr', (_request, url) => {
+        const count = Number(url.searchParams.get('count') ?? 1);
+        this.sr?.failNext(count);
+        return text(`the next ${count} SR jobs fail`);
+      });
+    }
+    this.http = new HttpService(routes, (message) => log.warn('http.error', { message }));
+    try {
+      this.httpAddress = await this.http.listen(address.host, address.port);
+    } catch (error) {
+      throw new Error(`cannot listen on ${address.host}:${address.port} for HTTP: ${(error as Error).message}. ` +
+        'Another program (or another uprez) uses the port: choose another with --http HOST:PORT, or --http off.');
+    }
+    const base = `http://${this.httpAddress.host.includes(':') ? `[${this.httpAddress.host}]` : this.httpAddress.host}:${this.httpAddress.port}`;
+    log.info('http.listening', { status: `${base}/status`, screen: `${base}/screen.png`, health: `${base}/healthz` });
+  }
+
+  private async showIdleCard(): Promise<void> {
+    const canvas = canvasSize({ width: this.screen.width, height: this.screen.height }, this.config.rotate);
+    const lines = [
+      'waiting for pictures',
+      `put images into ${this.config.folder}`,
+      this.httpAddress ? `status: http://${this.httpAddress.host}:${this.httpAddress.port}/status` : '',
+    ].filter(Boolean);
+    const image = await renderIdleCard(canvas, lines);
+    const shown = new Promise<void>((resolve) => {
+      const pictureId = this.screen.show({ canvas, background: { kind: 'colour', rgb: [0, 0, 0] }, image, target: { x: 0, y: 0, ...canvas } }, 0);
+      const onShown = (report: ShownReport) => {
+        if (report.pictureId !== pictureId) return;
+        this.screen.off('shown', onShown);
+        resolve();
+      };
+      this.screen.on('shown', onShown);
+    });
+    await shown;
+    log.info('frame.shown', { what: 'idle card' });
+    if (!this.ready) {
+      this.ready = true;
+      sdNotify('READY=1');
+      this.notifyStatus();
+    }
+  }
+
+  // ---- the folder ----
+
+  private onFileReady(file: FolderFile, kind: 'add' | 'change'): void {
+    const existing = this.images.get(file.id);
+    this.images.set(file.id, { file, takes: existing?.takes ?? 0, rejected: null });
+    this.slideshow.add({ id: file.id, mtimeMs: file.mtimeMs });
+    if (this.ahead?.id === file.id) this.dropAhead();
+    if (!this.scanned) return; // the initial scan: the slideshow starts once it is done
+    log.info(kind === 'add' ? 'image.seen' : 'image.changed', { id: file.id, bytes: file.size });
+    const isCurrent = this.onScreen?.id === file.id;
+    if (isCurrent || this.config.onNew === 'show' || !this.onScreen) void this.showImage(file.id, kind === 'add' ? 'new' : 'changed');
+  }
+
+  private onFileRemoved(id: string): void {
+    if (!this.images.delete(id)) return;
+    this.slideshow.remove(id);
+    if (this.ahead?.id === id) this.dropAhead();
+    // The picture on screen stays there until the next change.
+    log.info('image.removed', { id, onScreen: this.onScreen?.id === id });
+  }
+
+  // ---- showing a picture ----
+
+  private async take(record: ImageRecord): Promise<PreparedPicture> {
+    const { config } = this;
+    record.takes++;
+    this.counters.taken++;
+    log.info('image.taken', { id: record.file.id, bytes: record.file.size, takes: record.takes });
+    const bytes = await readFile(record.file.path);
+    return preparePicture(bytes, record.file.id, {
+      screen: { width: this.screen.width, height: this.screen.height }, fit: config.fit, rotate: config.rotate,
+      background: config.background, srAvailable: this.sr !== null, maxPixels: config.maxPixels,
+    });
+  }
+
+  private keyFor(prepared: PreparedPicture): string {
+    const { placement } = prepared;
+    return cacheKey({
+      contentHash: prepared.contentHash, model: this.sr?.model ?? 'none', width: placement.target.width, height: placement.target.height,
+      fit: this.config.fit, rotate: this.config.rotate, variant: `steps${placement.srSteps}:${rectText(placement.crop)}`,
+    });
+  }
+
+  private spec(prepared: PreparedPicture, image: RasterImage): PictureSpec {
+    const { placement } = prepared;
+    return { canvas: placement.canvas, background: prepared.background, image, target: placement.target };
+  }
+
+  /** Shows picture `id`: the preview at once, the SR version when it is ready (or at once from the cache or a prefetch). */
+  private async showImage(id: string, why: 'new' | 'changed' | 'slideshow' | 'resume' | 'retry'): Promise<void> {
+    const record = this.images.get(id);
+    if (!record || this.stopping) return;
+    const token = ++this.showToken;
+    this.clearSlideTimer();
+    const started = performance.now();
+    const timing: Timing = {
+      id, takenAt: new Date().toISOString(), decodeMs: null, previewMs: null, srMs: null, srShownMs: null,
+      cache: this.cache.stats().maxBytes > 0 ? 'miss' : 'off', steps: 0, longestFrameMs: null,
+    };
+
+    // A prefetched picture arrives ready; anything else is taken now.
+    const ahead = this.ahead?.id === id && this.ahead.mtimeMs === record.file.mtimeMs ? this.ahead : null;
+    this.ahead = null;
+    if (this.onScreen?.srJobId && this.sr) this.sr.cancel(this.onScreen.srJobId);
+    let prepared: PreparedPicture;
+    try {
+      prepared = ahead ? await ahead.prepared : await this.take(record);
+    } catch (error) {
+      this.reject(record, error as Error);
+      if (token === this.showToken && why === 'slideshow') this.scheduleNext(1);
+      return;
+    }
+    if (token !== this.showToken) return; // a newer picture took its place meanwhile
+    timing.decodeMs = Math.round(prepared.decodeMs);
+    timing.steps = prepared.placement.srSteps;
+    if (this.config.explain) log.info('image.plan', { id, plan: prepared.placement.reason });
+
+    this.slideshow.setCurrent(id);
+    void this.state.save({ current: id, slideshow: this.slideshow.state() });
+    const key = this.keyFor(prepared);
+    const needsSr = this.sr !== null && prepared.placement.srSteps > 0;
+    const onScreen: OnScreen = { id, token, prepared, key, state: 'preview', shownAt: Date.now(), srJobId: null };
+    this.onScreen = onScreen;
+    const transitionMs = this.config.transition === 'cut' ? 0 : this.config.transitionMs;
+
+    let final: RasterImage | null = null;
+    if (needsSr) {
+      final = ahead ? await ahead.final : await this.cache.get(key);
+      if (token !== this.showToken) return;
+      if (final && !ahead) {
+        timing.cache = 'hit';
+        this.counters.cacheHits++;
+        log.info('cache.hit', { id });
+      }
+    }
+    if (final) {
+      onScreen.state = 'super-resolved';
+      this.showPicture(this.spec(prepared, final), transitionMs, timing, 'final', started);
+    } else {
+      onScreen.state = needsSr ? 'preview' : 'resampled';
+      this.showPicture(this.spec(prepared, prepared.source), transitionMs, timing, 'preview', started);
+    }
+    this.pushTiming(timing);
+    this.notifyStatus();
+    this.scheduleNext();
+
+    if (needsSr && !final) await this.superResolve(onScreen, timing, started);
+    if (token === this.showToken) this.prefetchNext();
+  }
+
+  private showPicture(spec: PictureSpec, transitionMs: number, timing: Timing, kind: 'preview' | 'final', started: number): void {
+    const pictureId = this.screen.show(spec, transitionMs);
+    this.pictureTimings.set(pictureId, { timing, kind, started });
+    this.counters.shown++;
+  }
+
+  private async superResolve(onScreen: OnScreen, timing: Timing, started: number): Promise<void> {
+    const { prepared, key } = onScreen;
+    const job = this.sr!.run({ image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, priority: 'now' });
+    onScreen.srJobId = job.jobId;
+    try {
+      const result = await job.result;
+      onScreen.srJobId = null;
+      timing.srMs = Math.round(result.ms);
+      this.counters.srDone++;
+      this.srProblem = null;
+      log.info('sr.done', { id: onScreen.id, ms: timing.srMs, steps: prepared.placement.srSteps, size: `${result.image.width}x${result.image.height}` });
+      void this.cache.put(key, result.image);
+      if (onScreen.token !== this.showToken) return;
+      onScreen.state = 'super-resolved';
+      this.showPicture(this.spec(prepared, result.image), this.config.transition === 'cut' ? 0 : SR_CROSSFADE_MS, timing, 'final', started);
+      this.notifyStatus();
+    } catch (error) {
+      onScreen.srJobId = null;
+      if (error instanceof SrCancelled) return;
+      this.counters.srFailed++;
+      this.srProblem = `SR failed: ${(error as Error).message}; showing the resampled picture, retrying in ${SR_RETRY_MS / 1000} s`;
+      log.error('sr.failed', { id: onScreen.id, message: (error as Error).message, retryInS: SR_RETRY_MS / 1000 });
+      if (onScreen.token !== this.showToken) return;
+      onScreen.state = 'sr-failed';
+      this.notifyStatus();
+      this.srRetryTimer = setTimeout(() => {
+        if (onScreen.token === this.showToken && onScreen.state === 'sr-failed') void this.superResolve(onScreen, timing, started);
+      }, SR_RETRY_MS);
+    }
+  }
+
+  /** Decodes the next picture and runs its SR before its turn, so it arrives super-resolved. */
+  private prefetchNext(): void {
+    if (this.ahead || !this.scheduledOn) return;
+    const id = this.slideshow.peekNext();
+    if (!id || id === this.onScreen?.id) return;
+    const record = this.images.get(id);
+    if (!record || record.rejected) return;
+    const prepared = this.take(record);
+    const ahead: Ahead = { id, mtimeMs: record.file.mtimeMs, prepared, final: Promise.resolve(null), srJobId: null };
+    ahead.final = prepared.then(async (p) => {
+      if (!this.sr || p.placement.srSteps === 0) return null;
+      const key = this.keyFor(p);
+      const cached = await this.cache.get(key);
+      if (cached) {
+        this.counters.cacheHits++;
+        log.info('cache.hit', { id, ahead: true });
+        return cached;
+      }
+      if (this.ahead !== ahead) return null;
+      const job = this.sr.run({ image: p.source, steps: p.placement.srSteps, size: p.placement.target, priority: 'ahead' });
+      ahead.srJobId = job.jobId;
+      const result = await job.result;
+      ahead.srJobId = null;
+      this.counters.srDone++;
+      log.info('sr.done', { id, ms: Math.round(result.ms), steps: p.placement.srSteps, ahead: true });
+      void this.cache.put(key, result.image);
+      return result.image;
+    }).catch((error: Error) => {
+      if (!(error instanceof SrCancelled)) log.warn('prefetch.failed', { id, message: error.message });
+      return null;
+    });
+    prepared.catch((error: Error) => {
+      if (this.ahead === ahead) this.ahead = null;
+      this.reject(record, error);
+    });
+    this.ahead = ahead;
+  }
+
+  private dropAhead(): void {
+    if (this.ahead?.srJobId && this.sr) this.sr.cancel(this.ahead.srJobId);
+    this.ahead = null;
+  }
+
+  private reject(record: ImageRecord, error: Error): void {
+    record.rejected = error.message;
+    this.counters.rejected++;
+    this.slideshow.remove(record.file.id);
+    log.warn('image.rejected', { id: record.file.id, reason: error.message });
+  }
+
+  // ---- the slideshow clock ----
+
+  private clearSlideTimer(): void {
+    if (this.slideTimer) clearTimeout(this.slideTimer);
+    this.slideTimer = null;
+  }
+
+  /** The next picture after the interval (or sooner, when the current one could not be shown). */
+  private scheduleNext(afterMs = this.config.interval * 1000): void {
+    this.clearSlideTimer();
+    this.slideTimer = setTimeout(() => {
+      this.slideTimer = null;
+      if (!this.scheduledOn) return;
+      const next = this.slideshow.peekNext();
+      if (!next || next === this.onScreen?.id) {
+        this.scheduleNext();
+        return;
+      }
+      void this.showImage(next, 'slideshow');
+    }, afterMs);
+  }
+
+  private checkSchedule(): void {
+    const on = isScheduledOn(this.config.schedule, new Date());
+    if (on === this.scheduledOn) return;
+    this.scheduledOn = on;
+    this.screen.setBlank(!on);
+    log.info(on ? 'schedule.on' : 'schedule.off', { schedule: this.config.schedule?.text });
+    if (on) this.scheduleNext(0);
+    else this.dropAhead();
+    this.notifyStatus();
+  }
+
+  // ---- display events ----
+
+  private onFirstFrame(pictureId: number, at: number): void {
+    const entry = this.pictureTimings.get(pictureId);
+    if (!entry) return;
+    const ms = Math.round(performance.now() - entry.started - (Date.now() - at));
+    if (entry.kind === 'preview') entry.timing.previewMs = ms;
+    else {
+      entry.timing.srShownMs = ms;
+      entry.timing.previewMs ??= ms;
+    }
+    log.info(entry.kind === 'preview' ? 'preview.shown' : 'sr.shown', { id: entry.timing.id, ms });
+  }
+
+  private onShown(report: ShownReport): void {
+    const entry = this.pictureTimings.get(report.pictureId);
+    if (!entry) return;
+    this.pictureTimings.delete(report.pictureId);
+    entry.timing.longestFrameMs = Math.round(report.longestFrameMs);
+    log.info('shown', { id: entry.timing.id, version: entry.kind, frames: report.frames, longestFrameMs: Math.round(report.longestFrameMs), composeMs: Math.round(report.composeMs) });
+  }
+
+  private pushTiming(timing: Timing): void {
+    this.recent.unshift(timing);
+    this.recent.length = Math.min(this.recent.length, RECENT_TIMINGS);
+  }
+
+  // ---- systemd, status ----
+
+  private framesAlive(): boolean {
+    return this.screen.lastFrameAgeMs() < FRAME_STALE_MS;
+  }
+
+  private startWatchdog(): void {
+    const usec = Number(process.env.WATCHDOG_USEC ?? 0);
+    const pid = process.env.WATCHDOG_PID;
+    if (!(usec > 0) || (pid && Number(pid) !== process.pid)) return;
+    // Fed only while the display thread presents frames: a hung GPU or flip gets us restarted.
+    this.timers.push(setInterval(() => {
+      if (this.framesAlive()) {
+        sdNotify('WATCHDOG=1');
+        this.watchdogWithheld = false;
+      } else if (!this.watchdogWithheld) {
+        this.watchdogWithheld = true;
+        log.error('watchdog.withheld', { lastFrameMsAgo: Math.round(this.screen.lastFrameAgeMs()) });
+      }
+    }, Math.max(100, usec / 2000)));
+  }
+
+  private notifyStatus(): void {
+    const what = !this.scheduledOn ? 'screen off (schedule)'
+      : this.onScreen ? `showing ${this.onScreen.id} (${this.onScreen.state})` : 'waiting for pictures';
+    sdNotify(`STATUS=${what}${this.srProblem && this.sr ? `; ${this.srProblem}` : ''}`);
+  }
+
+  status(): Record<string, unknown> {
+    const opened = this.screen.opened;
+    const cache: CacheStats = this.cache?.stats();
+    const current = this.onScreen;
+    const record = current ? this.images.get(current.id) : undefined;
+    return {
+      version: this.version,
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      display: {
+        backend: opened.info.backend, mode: opened.info.mode, card: opened.info.card ?? null, connector: opened.info.connector ?? null,
+        width: opened.width, height: opened.height, refreshHz: opened.refreshHz, rotate: this.config.rotate,
+        headlessReason: opened.headlessReason, framesPresented: this.screen.framesPresented(),
+        lastFrameMsAgo: Math.round(this.screen.lastFrameAgeMs()), on: this.scheduledOn,
+      },
+      gpu: opened.gl,
+      model: this.sr ? { name: this.sr.model, engine: this.sr.description } : null,
+      sr: { available: this.sr !== null, pending: this.sr?.pending ?? 0, problem: this.srProblem },
+      current: current ? {
+        id: current.id, source: 'folder', path: record?.file.path ?? null, state: current.state,
+        decoded: current.prepared.decoded, steps: current.prepared.placement.srSteps,
+        plan: current.prepared.placement.reason, shownAt: new Date(current.shownAt).toISOString(),
+      } : null,
+      queue: {
+        images: this.slideshow.size, order: this.config.order, intervalS: this.config.interval, next: this.slideshow.peekNext(),
+        ahead: this.ahead?.id ?? null, folder: this.config.folder,
+      },
+      counters: { ...this.counters },
+      images: [...this.images.values()].slice(0, 1000).map((r) => ({ id: r.file.id, bytes: r.file.size, takes: r.takes, rejected: r.rejected })),
+      recent: this.recent,
+      cache,
+      eventLoopDelayMs: { p50: this.loopDelay.percentile(50) / 1e6, p99: this.loopDelay.percentile(99) / 1e6, max: this.loopDelay.max / 1e6 },
+      memory: { rssMB: Math.round(process.memoryUsage().rss / 1e6) },
+    };
+  }
+
+  /** Stops within about 2 s: the display thread restores the CRTC. */
+  async stop(signal: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    sdNotify('STOPPING=1');
+    this.clearSlideTimer();
+    if (this.srRetryTimer) clearTimeout(this.srRetryTimer);
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled([
+      this.source?.close(),
+      this.http?.close(),
+      this.sr?.close(),
+      this.screen?.close(),
+    ]);
+    this.loopDelay.disable();
+    log.info('stopped', { signal });
+  }
+}

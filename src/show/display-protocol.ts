@@ -1,0 +1,39 @@
+// The messages between the main thread and the display thread (display-worker.ts).
+import type { ScreenOptions } from '../display/open-screen.js';
+import type { Rotation } from '../plan/placement.js';
+import type { PictureSpec } from './compositor.js';
+
+export interface DisplayWorkerData {
+  screen: ScreenOptions;
+  rotate: Rotation;
+  /** Float64Array over it: [Date.now() of the last presented frame, frames presented]. */
+  heartbeat: SharedArrayBuffer;
+}
+
+export type DisplayRequest =
+  | { type: 'show'; pictureId: number; spec: PictureSpec; transitionMs: number }
+  | { type: 'capture'; requestId: number }
+  | { type: 'blank'; blank: boolean }
+  | { type: 'freeze' }
+  | { type: 'close' };
+
+export interface OpenedDisplay {
+  width: number;
+  height: number;
+  refreshHz: number;
+  info: { backend: 'kms' | 'headless'; card?: string; driver?: string; connector?: string; mode: string; glRenderer: string };
+  headlessReason: string | null;
+  gl: { renderer: string; version: string; maxTextureSize: number };
+}
+
+export type DisplayEvent =
+  | ({ type: 'opened' } & OpenedDisplay)
+  | { type: 'open-failed'; message: string; code: string | null }
+  /** The first frame that contains the picture was presented (a crossfade's first step). */
+  | { type: 'first-frame'; pictureId: number; at: number }
+  /** The picture is fully on screen (its transition ended). */
+  | { type: 'shown'; pictureId: number; frames: number; longestFrameMs: number; composeMs: number; interrupted: boolean }
+  | { type: 'capture'; requestId: number; width: number; height: number; data: Uint8Array; pictureId: number }
+  | { type: 'error'; requestId: number | null; message: string }
+  | { type: 'fatal'; message: string }
+  | { type: 'closed' };

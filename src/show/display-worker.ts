@@ -1,0 +1,198 @@
+// The display thread: owns the screen (KMS or headless) and its GL context, composes pictures
+// and runs the frame loop (transitions at the display's refresh rate, page flips on KMS). It
+// lives in a worker so that nothing on the main thread (decoding, HTTP, JSON) can make a frame
+// late, and so that a stuck GPU or flip shows up as missing heartbeats (the systemd watchdog).
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Display } from 'node-drm-gbm-egl';
+import { openScreen } from '../display/open-screen.js';
+import { readGlFacts } from '../display/gl-facts.js';
+import { Compositor, type Canvas } from './compositor.js';
+import type { DisplayRequest, DisplayEvent, DisplayWorkerData } from './display-protocol.js';
+
+const port = parentPort!;
+const input = workerData as DisplayWorkerData;
+const heartbeat = new Float64Array(input.heartbeat);
+
+function post(event: DisplayEvent, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(event, transfer);
+}
+
+let display: Display;
+try {
+  const opened = openScreen(input.screen);
+  display = opened.display;
+  const facts = readGlFacts(display.gl);
+  post({
+    type: 'opened',
+    width: display.width,
+    height: display.height,
+    refreshHz: display.refreshHz,
+    info: { ...display.info },
+    headlessReason: opened.headlessReason ?? null,
+    gl: { renderer: facts.renderer, version: facts.version, maxTextureSize: Number(facts.limits.MAX_TEXTURE_SIZE) },
+  });
+} catch (error) {
+  post({ type: 'open-failed', message: (error as Error).message, code: (error as { code?: string }).code ?? null });
+  process.exit(0);
+}
+
+const compositor = new Compositor(display.gl, { width: display.width, height: display.height }, input.rotate);
+const framePeriodMs = 1000 / (display.refreshHz > 0 ? display.refreshHz : 60);
+/** With nothing changing, a frame is still presented this often: it proves the path is alive. */
+const KEEPALIVE_MS = 1000;
+
+interface Transition {
+  pictureId: number;
+  canvas: Canvas;
+  start: number;
+  ms: number;
+  firstFramePosted: boolean;
+  frames: number;
+  longestFrameMs: number;
+  composeMs: number;
+}
+
+let current: Canvas | null = null;
+let currentId = -1;
+let transition: Transition | null = null;
+let lastAmount = 0;
+let blank = false;
+let dirty = true;
+let closing = false;
+let lastPresent = 0;
+let wake: (() => void) | null = null;
+
+function wakeUp(): void {
+  wake?.();
+  wake = null;
+}
+
+/** Ends a transition at once (a newer picture arrived): its picture becomes the current one. */
+function finishTransition(): void {
+  if (!transition) return;
+  compositor.release(current);
+  current = transition.canvas;
+  currentId = transition.pictureId;
+  post({ type: 'shown', pictureId: transition.pictureId, frames: transition.frames, longestFrameMs: transition.longestFrameMs, composeMs: transition.composeMs, interrupted: true });
+  transition = null;
+}
+
+port.on('message', (request: DisplayRequest) => {
+  try {
+    handle(request);
+  } catch (error) {
+    post({ type: 'error', requestId: 'requestId' in request ? request.requestId : null, message: (error as Error).message });
+  }
+  wakeUp();
+});
+
+function handle(request: DisplayRequest): void {
+  switch (request.type) {
+    case 'show': {
+      const started = performance.now();
+      const canvas = compositor.compose(request.spec);
+      const composeMs = performance.now() - started;
+      finishTransition();
+      if (request.transitionMs <= 0 || !current) {
+        compositor.release(current);
+        current = canvas;
+        currentId = request.pictureId;
+        dirty = true;
+        pendingCut = { pictureId: request.pictureId, composeMs };
+      } else {
+        transition = { pictureId: request.pictureId, canvas, start: -1, ms: request.transitionMs, firstFramePosted: false, frames: 0, longestFrameMs: 0, composeMs };
+      }
+      break;
+    }
+    case 'capture': {
+      const data = transition
+        ? compositor.readFrame(current, transition.canvas, lastAmount)
+        : compositor.readFrame(blank ? null : current);
+      post({ type: 'capture', requestId: request.requestId, width: display.width, height: display.height, data, pictureId: currentId }, [data.buffer as ArrayBuffer]);
+      break;
+    }
+    case 'blank':
+      blank = request.blank;
+      dirty = true;
+      break;
+    case 'freeze': {
+      // Test hook: the frame thread hangs (as on a stuck GPU or flip); heartbeats stop.
+      const cell = new Int32Array(new SharedArrayBuffer(4));
+      for (;;) Atomics.wait(cell, 0, 0);
+    }
+    case 'close':
+      closing = true;
+      break;
+  }
+}
+
+let pendingCut: { pictureId: number; composeMs: number } | null = null;
+
+async function present(): Promise<void> {
+  await display.present();
+  const now = performance.now();
+  lastPresent = now;
+  heartbeat[0] = Date.now();
+  heartbeat[1] = heartbeat[1]! + 1;
+}
+
+async function frameLoop(): Promise<void> {
+  while (!closing) {
+    const now = performance.now();
+    if (transition && !blank) {
+      const t = transition;
+      if (t.start < 0) t.start = now;
+      else t.longestFrameMs = Math.max(t.longestFrameMs, now - lastPresent);
+      const amount = Math.min(1, (now - t.start) / t.ms);
+      compositor.drawFrame(current, t.canvas, amount);
+      lastAmount = amount;
+      await present();
+      t.frames++;
+      if (!t.firstFramePosted) {
+        t.firstFramePosted = true;
+        post({ type: 'first-frame', pictureId: t.pictureId, at: Date.now() });
+      }
+      if (amount >= 1) {
+        compositor.release(current);
+        current = t.canvas;
+        currentId = t.pictureId;
+        transition = null;
+        post({ type: 'shown', pictureId: t.pictureId, frames: t.frames, longestFrameMs: t.longestFrameMs, composeMs: t.composeMs, interrupted: false });
+      }
+      // Headless presents at once: pace the transition at the refresh rate as a screen would.
+      if (display.info.backend === 'headless') await sleep(Math.max(0, framePeriodMs - (performance.now() - now)));
+      continue;
+    }
+    if (dirty || now - lastPresent >= KEEPALIVE_MS) {
+      dirty = false;
+      compositor.drawFrame(blank ? null : current);
+      await present();
+      if (pendingCut) {
+        post({ type: 'first-frame', pictureId: pendingCut.pictureId, at: Date.now() });
+        post({ type: 'shown', pictureId: pendingCut.pictureId, frames: 1, longestFrameMs: 0, composeMs: pendingCut.composeMs, interrupted: false });
+        pendingCut = null;
+      }
+      continue;
+    }
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, Math.max(1, KEEPALIVE_MS - (now - lastPresent)));
+    });
+    wake = null;
+  }
+  if (transition) compositor.release(transition.canvas);
+  compositor.release(current);
+  compositor.dispose();
+  display.close(); // KMS: restores the CRTC that was there before
+  post({ type: 'closed' });
+  port.close();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+frameLoop().catch((error: unknown) => {
+  post({ type: 'fatal', message: (error as Error).message });
+  process.exit(1);
+});

@@ -1,0 +1,171 @@
+// The main thread's handle on the display thread (display-worker.ts): show a picture, read the
+// screen back, blank it, and tell whether frames are still being produced.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { ScreenOptions } from '../display/open-screen.js';
+import type { Rotation } from '../plan/placement.js';
+import type { PictureSpec } from './compositor.js';
+import type { DisplayEvent, DisplayRequest, DisplayWorkerData, OpenedDisplay } from './display-protocol.js';
+
+export interface ShownReport {
+  pictureId: number;
+  frames: number;
+  longestFrameMs: number;
+  composeMs: number;
+  interrupted: boolean;
+}
+
+export interface ScreenCapture {
+  width: number;
+  height: number;
+  /** RGBA, rows top to bottom. */
+  data: Uint8Array;
+  pictureId: number;
+}
+
+export class ScreenThreadError extends Error {
+  constructor(message: string, readonly code: string | null) {
+    super(message);
+  }
+}
+
+export declare interface ScreenThread {
+  on(event: 'first-frame', listener: (pictureId: number, at: number) => void): this;
+  on(event: 'shown', listener: (report: ShownReport) => void): this;
+  on(event: 'failed', listener: (message: string) => void): this;
+}
+
+export class ScreenThread extends EventEmitter {
+  private nextId = 1;
+  private readonly captures = new Map<number, { resolve: (c: ScreenCapture) => void; reject: (e: Error) => void }>();
+  private readonly heartbeat: Float64Array;
+  private closed = false;
+
+  private constructor(private readonly worker: Worker, heartbeat: SharedArrayBuffer, readonly opened: OpenedDisplay) {
+    super();
+    this.heartbeat = new Float64Array(heartbeat);
+    worker.on('message', (event: DisplayEvent) => this.onEvent(event));
+    worker.on('error', (error) => this.fail(`the display thread crashed: ${error.message}`));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(`the display thread exited (code ${code})`);
+    });
+  }
+
+  static open(screen: ScreenOptions, rotate: Rotation): Promise<ScreenThread> {
+    const heartbeat = new SharedArrayBuffer(16);
+    const data: DisplayWorkerData = { screen, rotate, heartbeat };
+    const worker = new Worker(new URL('./display-worker.js', import.meta.url), { workerData: data });
+    return new Promise((resolve, reject) => {
+      const onMessage = (event: DisplayEvent) => {
+        if (event.type === 'opened') {
+          worker.off('message', onMessage);
+          worker.off('error', reject);
+          resolve(new ScreenThread(worker, heartbeat, event));
+        } else if (event.type === 'open-failed') {
+          void worker.terminate();
+          reject(new ScreenThreadError(event.message, event.code));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  get width(): number {
+    return this.opened.width;
+  }
+
+  get height(): number {
+    return this.opened.height;
+  }
+
+  /** Composes `spec` and shows it (crossfading over `transitionMs`, 0 = cut); returns the picture's id. */
+  show(spec: PictureSpec, transitionMs: number): number {
+    const pictureId = this.nextId++;
+    this.send({ type: 'show', pictureId, spec, transitionMs });
+    return pictureId;
+  }
+
+  capture(): Promise<ScreenCapture> {
+    const requestId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.captures.set(requestId, { resolve, reject });
+      this.send({ type: 'capture', requestId });
+    });
+  }
+
+  setBlank(blank: boolean): void {
+    this.send({ type: 'blank', blank });
+  }
+
+  /** Test hook: hangs the display thread, as a stuck GPU or page flip would. */
+  freeze(): void {
+    this.send({ type: 'freeze' });
+  }
+
+  /** Milliseconds since the display thread last presented a frame. */
+  lastFrameAgeMs(): number {
+    const last = this.heartbeat[0]!;
+    return last === 0 ? Infinity : Date.now() - last;
+  }
+
+  framesPresented(): number {
+    return this.heartbeat[1]!;
+  }
+
+  /** Stops the frame loop and closes the display (KMS: restores the previous CRTC). */
+  async close(timeoutMs = 1500): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const done = new Promise<void>((resolve) => {
+      this.worker.on('message', (event: DisplayEvent) => event.type === 'closed' && resolve());
+      this.worker.once('exit', () => resolve());
+    });
+    this.worker.postMessage({ type: 'close' } satisfies DisplayRequest);
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    if ((await Promise.race([done, timer])) === 'timeout') await this.worker.terminate();
+  }
+
+  private send(request: DisplayRequest): void {
+    if (this.closed) return;
+    this.worker.postMessage(request);
+  }
+
+  private onEvent(event: DisplayEvent): void {
+    switch (event.type) {
+      case 'first-frame':
+        this.emit('first-frame', event.pictureId, event.at);
+        break;
+      case 'shown':
+        this.emit('shown', { ...event } as ShownReport);
+        break;
+      case 'capture': {
+        const waiter = this.captures.get(event.requestId);
+        this.captures.delete(event.requestId);
+        waiter?.resolve({ width: event.width, height: event.height, data: event.data, pictureId: event.pictureId });
+        break;
+      }
+      case 'error': {
+        const waiter = event.requestId === null ? undefined : this.captures.get(event.requestId);
+        if (waiter) {
+          this.captures.delete(event.requestId!);
+          waiter.reject(new Error(event.message));
+        } else {
+          this.emit('error-message', event.message);
+        }
+        break;
+      }
+      case 'fatal':
+        this.fail(event.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private fail(message: string): void {
+    for (const waiter of this.captures.values()) waiter.reject(new Error(message));
+    this.captures.clear();
+    if (!this.closed) this.emit('failed', message);
+  }
+}

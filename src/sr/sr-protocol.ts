@@ -1,0 +1,17 @@
+// The messages between the main thread and the SR thread (sr-worker.ts).
+import type { RasterImage } from './model.js';
+
+export interface SrWorkerData {
+  modelPath: string;
+}
+
+export type SrJobRequest =
+  | { type: 'job'; jobId: number; image: RasterImage; steps: 0 | 1 | 2; size: { width: number; height: number } }
+  | { type: 'fail-next'; count: number }
+  | { type: 'close' };
+
+export type SrWorkerEvent =
+  | { type: 'ready'; model: string; description: string; ms: number }
+  | { type: 'open-failed'; message: string }
+  | { type: 'done'; jobId: number; image: RasterImage; ms: number }
+  | { type: 'failed'; jobId: number; message: string; ms: number };

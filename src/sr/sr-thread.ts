@@ -1,0 +1,132 @@
+// The main thread's handle on the SR thread (sr-worker.ts): a queue of SR jobs, run one at a
+// time, the picture on screen before the ones fetched ahead. A job not started yet can be
+// cancelled (its picture left the screen or was replaced).
+import { Worker } from 'node:worker_threads';
+import type { RasterImage } from './model.js';
+import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
+
+export type SrPriority = 'now' | 'ahead';
+
+export interface SrJob {
+  image: RasterImage;
+  steps: 0 | 1 | 2;
+  size: { width: number; height: number };
+  priority: SrPriority;
+}
+
+export interface SrResult {
+  image: RasterImage;
+  /** Time the SR thread spent on the job. */
+  ms: number;
+}
+
+export class SrCancelled extends Error {
+  override readonly name = 'SrCancelled';
+}
+
+interface Queued {
+  jobId: number;
+  job: SrJob;
+  resolve: (result: SrResult) => void;
+  reject: (error: Error) => void;
+}
+
+export class SrThread {
+  private nextId = 1;
+  private readonly queue: Queued[] = [];
+  private running: Queued | null = null;
+  private closed = false;
+
+  private constructor(private readonly worker: Worker, readonly model: string, readonly description: string) {
+    worker.on('message', (event: SrWorkerEvent) => this.onEvent(event));
+    const fail = (message: string) => {
+      this.closed = true;
+      for (const item of [this.running, ...this.queue]) item?.reject(new Error(message));
+      this.queue.length = 0;
+      this.running = null;
+    };
+    worker.on('error', (error) => fail(`the SR thread crashed: ${error.message}`));
+    worker.on('exit', (code) => fail(`the SR thread exited (code ${code})`));
+  }
+
+  static open(modelPath: string): Promise<SrThread> {
+    const data: SrWorkerData = { modelPath };
+    const worker = new Worker(new URL('./sr-worker.js', import.meta.url), { workerData: data });
+    return new Promise((resolve, reject) => {
+      const onMessage = (event: SrWorkerEvent) => {
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        if (event.type === 'ready') resolve(new SrThread(worker, event.model, event.description));
+        else if (event.type === 'open-failed') {
+          void worker.terminate();
+          reject(new Error(event.message));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  /** Jobs waiting plus the one running. */
+  get pending(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
+
+  run(job: SrJob): { jobId: number; result: Promise<SrResult> } {
+    const jobId = this.nextId++;
+    const result = new Promise<SrResult>((resolve, reject) => {
+      if (this.closed) return reject(new Error('the SR thread is closed'));
+      this.queue.push({ jobId, job, resolve, reject });
+      this.startNext();
+    });
+    return { jobId, result };
+  }
+
+  /** Cancels a job that has not started (a running job finishes: GL work cannot be interrupted). */
+  cancel(jobId: number): void {
+    const index = this.queue.findIndex((q) => q.jobId === jobId);
+    if (index >= 0) this.queue.splice(index, 1)[0]!.reject(new SrCancelled(`SR job ${jobId} cancelled`));
+  }
+
+  /** Promotes a queued job to run before the others. */
+  prioritise(jobId: number): void {
+    const item = this.queue.find((q) => q.jobId === jobId);
+    if (item) item.job.priority = 'now';
+  }
+
+  /** Test hook: the next `count` jobs fail as if the GPU did. */
+  failNext(count: number): void {
+    this.worker.postMessage({ type: 'fail-next', count } satisfies SrJobRequest);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const item of this.queue) item.reject(new SrCancelled('the SR thread is closing'));
+    this.queue.length = 0;
+    this.worker.postMessage({ type: 'close' } satisfies SrJobRequest);
+    // A job in progress cannot be interrupted: do not wait for it at shutdown.
+    await this.worker.terminate();
+  }
+
+  private startNext(): void {
+    if (this.running || this.closed || this.queue.length === 0) return;
+    const index = Math.max(0, this.queue.findIndex((q) => q.job.priority === 'now'));
+    const next = this.queue.splice(index, 1)[0]!;
+    this.running = next;
+    const { image, steps, size } = next.job;
+    // Copy: the caller keeps its image (e.g. for the preview); the copy's memory moves over.
+    const data = image.data.slice();
+    this.worker.postMessage({ type: 'job', jobId: next.jobId, image: { ...image, data }, steps, size } satisfies SrJobRequest, [data.buffer]);
+  }
+
+  private onEvent(event: SrWorkerEvent): void {
+    if (event.type !== 'done' && event.type !== 'failed') return;
+    const item = this.running;
+    if (!item || item.jobId !== event.jobId) return;
+    this.running = null;
+    if (event.type === 'done') item.resolve({ image: event.image, ms: event.ms });
+    else item.reject(new Error(event.message));
+    this.startNext();
+  }
+}
