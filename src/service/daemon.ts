@@ -221,8 +221,13 @@ export class Daemon {
     try {
       this.httpAddress = await this.http.listen(address.host, address.port);
     } catch (error) {
-      throw new Error(`cannot listen on ${address.host}:${address.port} for HTTP: ${(error as Error).message}. ` +
-        'Another program (or another uprez) uses the port: choose another with --http HOST:PORT, or --http off.');
+      // The screen matters more than the status page: go on without HTTP, loudly.
+      log.error('http.unavailable', {
+        address: `${address.host}:${address.port}`, message: (error as Error).message,
+        advice: 'another program (or another uprez) uses the port: choose another with --http HOST:PORT, or --http off',
+      });
+      this.http = null;
+      return;
     }
     const base = `http://${this.httpAddress.host.includes(':') ? `[${this.httpAddress.host}]` : this.httpAddress.host}:${this.httpAddress.port}`;
     log.info('http.listening', { status: `${base}/status`, screen: `${base}/screen.png`, health: `${base}/healthz` });

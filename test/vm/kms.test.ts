@@ -5,13 +5,14 @@
 // monitor's screendump and compared pixel for pixel: the patterns are pure colours,
 // so scan-out must reproduce them exactly.
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../src/service/paths.js';
 import { gridPattern, overlapPattern, renderBlocks, type Block } from './patterns.js';
-import { cornerColours } from '../../src/show/test-card.js';
+import sharp from 'sharp';
+import { cornerColours, renderTestCard } from '../../src/show/test-card.js';
 import { buildInitramfs, describeDifference, findVmTools, TestVm, type Screen } from './vm.js';
 
 const WIDTH = 1920;
@@ -129,12 +130,21 @@ if ('missing' in tools) {
       });
     }
 
-    await t.test('uprez run (what npm start runs) shows the test card on the KMS screen and gives it back on SIGTERM', async (t) => {
-      vm.send('uprez run --backend kms');
+    await t.test('uprez run (what npm start runs) shows a picture from its folder on the KMS screen and gives the screen back on SIGTERM', async (t) => {
+      // The test card as the only picture, shown 1:1 (fill, no SR, a cut): its corner markers
+      // on the virtual screen say the daemon's whole path (decode, compositor, page flip) keeps
+      // the picture upright and unmirrored.
+      const photos = join(workDir, 'photos');
+      mkdirSync(photos);
+      await sharp(await renderTestCard(WIDTH, HEIGHT, ['uprez VM test']), { raw: { width: WIDTH, height: HEIGHT, channels: 4 } })
+        .png().toFile(join(photos, 'card.png'));
+      vm.send(`uprez run --backend kms --model none --transition cut --fit fill --http off --folder ${photos}`);
       const opened = await vm.next('uprez:display.opened', STEP_TIMEOUT_MS);
       t.match(opened.line, /backend=kms mode=1920x1080@\S+ card=\/dev\/dri\/card\d connector=Virtual-\d/, 'it opened the virtual screen through KMS');
       await vm.next('uprez:gpu', STEP_TIMEOUT_MS);
-      await vm.next('uprez:frame.shown', STEP_TIMEOUT_MS);
+      await vm.next('uprez:frame.shown', STEP_TIMEOUT_MS); // the idle card, before the folder is scanned
+      const shown = await vm.next('uprez:shown', STEP_TIMEOUT_MS);
+      t.match(shown.line, /id=card.png/, 'then the picture from the folder');
       // The card's corner markers (60 px squares at 1080 lines) say the picture is upright and unmirrored.
       const corners: Array<[string, number, number, readonly number[]]> = [
         ['top left', 10, 10, cornerColours.topLeft],

@@ -1,0 +1,119 @@
+// The daemon's life: start (bad configuration, no screen), systemd notifications and the
+// watchdog, restart after SIGKILL, SIGTERM. The real bin/uprez in a child process, headless.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
+import t from 'tap';
+import { NotifyReceiver } from '../helpers/notify-receiver.js';
+import { daemonDirs, startDaemon, uprez } from '../helpers/daemon.js';
+
+function solid(path: string, rgb: [number, number, number]): Promise<unknown> {
+  return sharp({ create: { width: 64, height: 36, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(path);
+}
+
+t.test('an invalid configuration is refused at start with every problem listed', async (t) => {
+  const dirs = daemonDirs();
+  const config = join(dirs.root, 'bad.json');
+  writeFileSync(config, JSON.stringify({ fit: 'stretch', interval: -3, intervall: 5, schedule: '7 to 22' }));
+  const child = spawn(process.execPath, [uprez, 'run', '--config', config, '--rotate', '45'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 2, 'exit code 2');
+  t.match(stderr, /fit.*stretch/, 'names the bad fit mode');
+  t.match(stderr, /contain/, 'with the allowed values as a hint');
+  t.match(stderr, /interval/, 'names the bad interval');
+  t.match(stderr, /intervall.*did you mean "interval"/, 'names the unknown key and suggests the real one');
+  t.match(stderr, /schedule/, 'names the bad schedule');
+  t.match(stderr, /rotate.*--rotate/, 'names the bad flag');
+  t.match(stderr, new RegExp(config.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), 'says which file the problems are in');
+});
+
+t.test('READY=1 after the first frame; WATCHDOG=1 only while frames are produced', async (t) => {
+  const dirs = daemonDirs();
+  const receiver = await NotifyReceiver.start(join(dirs.root, 'notify.sock'));
+  t.teardown(() => receiver.stop());
+  const daemon = startDaemon(dirs, [], { NOTIFY_SOCKET: receiver.socketName, WATCHDOG_USEC: '1000000' });
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await receiver.waitFor('READY=1');
+  t.ok(daemon.lines.some((line) => /event=frame.shown what="idle card"/.test(line)), 'the idle card was on screen before READY=1');
+  t.ok(receiver.messages.some((m) => m.startsWith('STATUS=')), 'STATUS= says what is shown');
+  await receiver.waitFor('WATCHDOG=1');
+  const health = await fetch(await daemon.url('/healthz'));
+  t.equal(health.status, 200, '/healthz is 200 while frames are produced');
+
+  await fetch(await daemon.url('/test/freeze-display'), { method: 'POST' });
+  await daemon.waitForLine(/event=watchdog.withheld/, 10_000);
+  const count = () => receiver.messages.filter((m) => m === 'WATCHDOG=1').length;
+  const before = count();
+  await sleep(2500);
+  t.equal(count(), before, 'no WATCHDOG=1 while the display thread is frozen (systemd would restart us)');
+  t.equal((await fetch(await daemon.url('/healthz'))).status, 503, '/healthz is 503');
+  t.ok((await daemon.status()).display.lastFrameMsAgo > 2500, '/status says how long ago the last frame was');
+
+  // Even with a hung display thread, SIGTERM ends the process in time.
+  const started = Date.now();
+  const code = await daemon.stop('SIGTERM');
+  t.equal(code, 0, 'exit code 0 on SIGTERM');
+  t.ok(Date.now() - started < 2500, `stopped in ${Date.now() - started} ms (the daemon's own deadline is 1.9 s)`);
+});
+
+t.test('after SIGKILL, a restart resumes the same picture; SIGTERM stops cleanly within 2 s', async (t) => {
+  const dirs = daemonDirs();
+  await solid(join(dirs.folder, 'a.png'), [200, 0, 0]);
+  await solid(join(dirs.folder, 'b.png'), [0, 200, 0]);
+  await solid(join(dirs.folder, 'c.png'), [0, 0, 200]);
+  const args = ['--model', 'none', '--interval', '2', '--transition', 'cut', '--fit', 'fill'];
+  const first = startDaemon(dirs, args);
+  t.teardown(() => first.stop('SIGKILL'));
+  await first.until((s) => s.current?.id === 'b.png', 'the slideshow to reach b.png');
+  await sleep(300); // the state is written in the background right after the picture changes
+  t.ok(existsSync(join(dirs.state, 'state.json')), 'the state file exists');
+  await first.stop('SIGKILL');
+
+  const second = startDaemon(dirs, [...args, '--interval', '60']);
+  t.teardown(() => second.stop('SIGKILL'));
+  const resumed = await second.waitForLine(/event=state.resumed/);
+  t.match(resumed, /id=b.png/, 'resumes b.png');
+  const status = await second.until((s) => s.current !== null, 'a picture on screen');
+  t.equal(status.current.id, 'b.png', 'the picture on screen is b.png');
+  const screen = await second.screen();
+  t.same(screen.pixel(160, 90), [0, 200, 0], 'and the screen shows it');
+
+  const started = Date.now();
+  const code = await second.stop('SIGTERM');
+  const ms = Date.now() - started;
+  t.equal(code, 0, 'exit code 0');
+  t.ok(ms < 2500, `stopped in ${ms} ms`);
+  t.ok(second.lines.some((line) => /event=stopped signal=SIGTERM/.test(line)), 'logs that it stopped');
+});
+
+t.test('auto falls back to headless when there is no KMS screen, and says why', { skip: existsSync('/dev/dri') ? 'this machine has /dev/dri' : false }, async (t) => {
+  const dirs = daemonDirs();
+  const child = spawn(process.execPath, [uprez, 'run', '--folder', dirs.folder, '--state-dir', dirs.state, '--cache-dir', dirs.cache,
+    '--http', 'off', '--size', '64x36', '--model', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  const opened = new Promise<string>((resolve) => child.stdout.on('data', (chunk) => {
+    out += chunk;
+    if (/event=frame.shown/.test(out)) resolve(out);
+  }));
+  const log = await opened;
+  t.match(log, /event=display.opened backend=headless/);
+  t.match(log, /reason=.*KMS/i, 'the reason names the missing KMS card');
+  child.kill('SIGTERM');
+  t.equal((await once(child, 'exit'))[0], 0);
+});
+
+t.test('--backend kms without a screen fails with advice', { skip: existsSync('/dev/dri') ? 'this machine has /dev/dri' : false }, async (t) => {
+  const dirs = daemonDirs();
+  const child = spawn(process.execPath, [uprez, 'run', '--backend', 'kms', '--folder', dirs.folder, '--state-dir', dirs.state, '--http', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 1);
+  t.match(stderr, /KMS/);
+});
