@@ -73,7 +73,9 @@ interface Timing {
   srShownMs: number | null;
   cache: 'hit' | 'miss' | 'off';
   steps: number;
-  longestFrameMs: number | null;
+  /** Longest frame interval while the picture faded in (preview, then SR version). */
+  previewLongestFrameMs: number | null;
+  srLongestFrameMs: number | null;
 }
 
 export class Daemon {
@@ -211,6 +213,10 @@ export class Daemon {
         this.screen.freeze();
         return text('frozen');
       });
+      routes.set('POST /test/reset-loop-delay', () => {
+        this.loopDelay.reset();
+        return text('reset');
+      });
       routes.set('POST /test/fail-sr', (_request, url) => {
         const count = Number(url.searchParams.get('count') ?? 1);
         this.sr?.failNext(count);
@@ -316,7 +322,7 @@ export class Daemon {
     const started = performance.now();
     const timing: Timing = {
       id, takenAt: new Date().toISOString(), decodeMs: null, previewMs: null, srMs: null, srShownMs: null,
-      cache: this.cache.stats().maxBytes > 0 ? 'miss' : 'off', steps: 0, longestFrameMs: null,
+      cache: this.cache.stats().maxBytes > 0 ? 'miss' : 'off', steps: 0, previewLongestFrameMs: null, srLongestFrameMs: null,
     };
 
     // A prefetched picture arrives ready; anything else is taken now.
@@ -507,7 +513,8 @@ export class Daemon {
     const entry = this.pictureTimings.get(report.pictureId);
     if (!entry) return;
     this.pictureTimings.delete(report.pictureId);
-    entry.timing.longestFrameMs = Math.round(report.longestFrameMs);
+    if (entry.kind === 'preview') entry.timing.previewLongestFrameMs = Math.round(report.longestFrameMs);
+    else entry.timing.srLongestFrameMs = Math.round(report.longestFrameMs);
     log.info('shown', { id: entry.timing.id, version: entry.kind, frames: report.frames, longestFrameMs: Math.round(report.longestFrameMs), composeMs: Math.round(report.composeMs) });
   }
 

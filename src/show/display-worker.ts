@@ -165,12 +165,14 @@ async function frameLoop(): Promise<void> {
     }
     if (dirty || now - lastPresent >= KEEPALIVE_MS) {
       dirty = false;
+      // A picture that arrives while this frame is presented is in the next frame, not this one.
+      const cut = pendingCut;
+      pendingCut = null;
       compositor.drawFrame(blank ? null : current);
       await present();
-      if (pendingCut) {
-        post({ type: 'first-frame', pictureId: pendingCut.pictureId, at: Date.now() });
-        post({ type: 'shown', pictureId: pendingCut.pictureId, frames: 1, longestFrameMs: 0, composeMs: pendingCut.composeMs, interrupted: false });
-        pendingCut = null;
+      if (cut) {
+        post({ type: 'first-frame', pictureId: cut.pictureId, at: Date.now() });
+        post({ type: 'shown', pictureId: cut.pictureId, frames: 1, longestFrameMs: 0, composeMs: cut.composeMs, interrupted: false });
       }
       continue;
     }

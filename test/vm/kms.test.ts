@@ -139,11 +139,12 @@ if ('missing' in tools) {
       await sharp(await renderTestCard(WIDTH, HEIGHT, ['uprez VM test']), { raw: { width: WIDTH, height: HEIGHT, channels: 4 } })
         .png().toFile(join(photos, 'card.png'));
       vm.send(`uprez run --backend kms --model none --transition cut --fit fill --http off --folder ${photos}`);
+      await vm.next('uprez:starting', STEP_TIMEOUT_MS);
       const opened = await vm.next('uprez:display.opened', STEP_TIMEOUT_MS);
       t.match(opened.line, /backend=kms mode=1920x1080@\S+ card=\/dev\/dri\/card\d connector=Virtual-\d/, 'it opened the virtual screen through KMS');
       await vm.next('uprez:gpu', STEP_TIMEOUT_MS);
       await vm.next('uprez:frame.shown', STEP_TIMEOUT_MS); // the idle card, before the folder is scanned
-      const shown = await vm.next('uprez:shown', STEP_TIMEOUT_MS);
+      const shown = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
       t.match(shown.line, /id=card.png/, 'then the picture from the folder');
       // The card's corner markers (60 px squares at 1080 lines) say the picture is upright and unmirrored.
       const corners: Array<[string, number, number, readonly number[]]> = [
@@ -153,7 +154,7 @@ if ('missing' in tools) {
         ['bottom right', WIDTH - 11, HEIGHT - 11, cornerColours.bottomRight],
       ];
       let screen = await screendump();
-      for (let attempt = 0; attempt < 10 && !corners.every(([, x, y, c]) => samePixel(screen, x, y, c)); attempt++) {
+      for (let attempt = 0; attempt < 20 && !corners.every(([, x, y, c]) => samePixel(screen, x, y, c)); attempt++) {
         await sleep(500);
         screen = await screendump();
       }
@@ -161,7 +162,7 @@ if ('missing' in tools) {
         t.same(pixelAt(screen, x, y), [...colour], `the ${where} marker is in the ${where} corner of the screen`);
       }
       vm.send('term-uprez');
-      await vm.next('uprez:stopped', 60_000);
+      await vm.nextSkippingLogs('uprez:stopped', 60_000);
       const exited = await vm.next('exited', 60_000);
       t.equal(exited.code, 0, 'uprez run exits with 0 on SIGTERM');
       await expectScreen(t, consoleScreen, 'the text console again after uprez run stopped');
