@@ -1,0 +1,40 @@
+// SR is background work: the picture on screen, HTTP and the watchdog come first. With a real
+// GPU (a Pi's V3D) the shading runs on the GPU and this changes nothing; with Mesa's software
+// rasterizer (llvmpipe) every fragment is shaded by CPU threads ("llvmpipe-N") that the GL
+// context starts, and on a 2-core machine they would starve the main and display threads.
+// So the SR context's own rasterizer threads get a lower CPU priority (nice 10; Linux nice is
+// per thread). Only threads that appeared while the SR context was created are touched.
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+const TASKS = '/proc/self/task';
+
+export function threadIds(): Set<number> {
+  try {
+    return new Set(readdirSync(TASKS).map(Number));
+  } catch {
+    return new Set(); // not Linux: nothing to do
+  }
+}
+
+/** Lowers the priority of the rasterizer threads started since `before`; returns how many. */
+export function deprioritiseNewRasterizerThreads(before: Set<number>, nice = 10): number {
+  let count = 0;
+  for (const tid of threadIds()) {
+    if (before.has(tid)) continue;
+    let name = '';
+    try {
+      name = readFileSync(`${TASKS}/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (!/^llvmpipe/.test(name)) continue;
+    try {
+      setPriority(tid, nice);
+      count++;
+    } catch {
+      // Not allowed (e.g. a seccomp filter): SR just competes at normal priority.
+    }
+  }
+  return count;
+}
