@@ -12,6 +12,7 @@ const commands: Record<string, Command> = {
   info: { summary: 'print DRM cards, connectors, modes and GL facts (--json for JSON)', load: () => import('./info.js') },
   eval: { summary: 'measure a model against bicubic (Y-PSNR) on the photos in a folder', load: () => import('./eval.js') },
   upscale: { summary: 'super-resolve image files x2 or x4 (and resample to --size) into PNGs', load: () => import('./upscale.js') },
+  plan: { summary: 'print what uprez run would do with image files: fit, crop, CPU shrink, target, SR steps', load: () => import('./plan.js') },
 };
 
 function usage(): string {
