@@ -128,12 +128,15 @@ function handle(request: DisplayRequest): void {
 
 let pendingCut: { pictureId: number; composeMs: number } | null = null;
 
-async function present(): Promise<void> {
+/** Presents the frame drawn; returns the time since the previous frame was presented. */
+async function present(): Promise<number> {
   await display.present();
   const now = performance.now();
+  const interval = now - lastPresent;
   lastPresent = now;
   heartbeat[0] = Date.now();
   heartbeat[1] = heartbeat[1]! + 1;
+  return interval;
 }
 
 async function frameLoop(): Promise<void> {
@@ -142,11 +145,12 @@ async function frameLoop(): Promise<void> {
     if (transition && !blank) {
       const t = transition;
       if (t.start < 0) t.start = now;
-      else t.longestFrameMs = Math.max(t.longestFrameMs, now - lastPresent);
       const amount = Math.min(1, (now - t.start) / t.ms);
       compositor.drawFrame(current, t.canvas, amount);
       lastAmount = amount;
-      await present();
+      const interval = await present();
+      // Frame to frame during the fade (the first interval includes composing the picture).
+      if (t.frames > 0) t.longestFrameMs = Math.max(t.longestFrameMs, interval);
       t.frames++;
       if (!t.firstFramePosted) {
         t.firstFramePosted = true;

@@ -2,9 +2,9 @@
 // GPU (a Pi's V3D) the shading runs on the GPU and this changes nothing; with Mesa's software
 // rasterizer (llvmpipe) every fragment is shaded by CPU threads ("llvmpipe-N") that the GL
 // context starts, and on a 2-core machine they would starve the main and display threads.
-// So the SR context's own rasterizer threads get a lower CPU priority (nice 10; Linux nice is
-// per thread). Only threads that appeared while the SR context was created are touched.
-import { readdirSync, readFileSync } from 'node:fs';
+// So the SR thread and its context's own rasterizer threads get a lower CPU priority (nice 10;
+// Linux nice is per thread). Only threads that appeared while the SR context was created are touched.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 const TASKS = '/proc/self/task';
@@ -37,4 +37,16 @@ export function deprioritiseNewRasterizerThreads(before: Set<number>, nice = 10)
     }
   }
   return count;
+}
+
+/** Lowers the calling thread's priority (Linux: /proc/thread-self names its thread id); false when it cannot. */
+export function deprioritiseThisThread(nice = 10): boolean {
+  try {
+    const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
+    if (!tid) return false;
+    setPriority(tid, nice);
+    return true;
+  } catch {
+    return false;
+  }
 }

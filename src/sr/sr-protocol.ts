@@ -3,6 +3,8 @@ import type { RasterImage } from './model.js';
 
 export interface SrWorkerData {
   modelPath: string;
+  /** Largest tile side: smaller tiles are shorter GPU jobs, so the display's frames get in between. */
+  tile?: number;
 }
 
 export type SrJobRequest =

@@ -7,6 +7,13 @@ import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js
 
 export type SrPriority = 'now' | 'ahead';
 
+/**
+ * The SR thread's largest tile side. The GPU runs one pass at a time whoever asked for it (and
+ * llvmpipe serialises contexts too), so a pass over a whole 1080p picture would hold back the
+ * display's frames for its whole duration; tiles this size keep each pass short.
+ */
+export const DEFAULT_SR_TILE = 512;
+
 export interface SrJob {
   image: RasterImage;
   steps: 0 | 1 | 2;
@@ -49,8 +56,8 @@ export class SrThread {
     worker.on('exit', (code) => fail(`the SR thread exited (code ${code})`));
   }
 
-  static open(modelPath: string): Promise<SrThread> {
-    const data: SrWorkerData = { modelPath };
+  static open(modelPath: string, tile = Number(process.env.UPREZ_SR_TILE) || DEFAULT_SR_TILE): Promise<SrThread> {
+    const data: SrWorkerData = { modelPath, tile };
     const worker = new Worker(new URL('./sr-worker.js', import.meta.url), { workerData: data });
     return new Promise((resolve, reject) => {
       const onMessage = (event: SrWorkerEvent) => {

@@ -2,7 +2,7 @@
 // A 1080p -> 4K job takes seconds on a small GPU; in a worker it never stalls the event loop
 // (HTTP, the watchdog) nor the display thread's frames.
 import { parentPort, workerData } from 'node:worker_threads';
-import { deprioritiseNewRasterizerThreads, threadIds } from './background-priority.js';
+import { deprioritiseNewRasterizerThreads, deprioritiseThisThread, threadIds } from './background-priority.js';
 import { loadModel } from './load-model.js';
 import { openEngine, type Engine } from './open-engine.js';
 import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
@@ -19,9 +19,9 @@ try {
   const model = loadModel(input.modelPath);
   const started = performance.now();
   const threadsBefore = threadIds();
-  engine = await openEngine(model, { backend: 'gpu' });
-  const lowered = deprioritiseNewRasterizerThreads(threadsBefore);
-  const description = lowered > 0 ? `${engine.description}, ${lowered} software rasterizer threads at low priority` : engine.description;
+  engine = await openEngine(model, { backend: 'gpu', tile: input.tile });
+  const lowered = deprioritiseNewRasterizerThreads(threadsBefore) + (deprioritiseThisThread() ? 1 : 0);
+  const description = lowered > 0 ? `${engine.description}, ${lowered} threads at low CPU priority` : engine.description;
   post({ type: 'ready', model: model.name, description, ms: performance.now() - started });
 } catch (error) {
   post({ type: 'open-failed', message: (error as Error).message });
