@@ -252,15 +252,19 @@ else
     kept "uprez.service is enabled"
   fi
   # Type=notify: start/restart return once the first frame is on the screen.
-  if ! systemctl is-active --quiet uprez.service; then
+  state=$(systemctl is-active uprez.service || true)
+  if [[ $state == inactive || $state == failed ]]; then
     act "start uprez.service (waits for the first frame)" systemctl start uprez.service || {
       systemctl --no-pager status uprez.service || true
       fail "uprez.service did not start; its log: journalctl -u uprez -b --no-pager | tail -50"
     }
   elif ((restart)); then
     act "restart uprez.service (something it uses changed)" systemctl restart uprez.service
-  else
+  elif [[ $state == active ]]; then
     kept "uprez.service is running"
+  else
+    # activating: starting, or waiting to restart after a failure (Restart=always does that).
+    kept "uprez.service is $state ($(systemctl show -p SubState --value uprez.service)); if it keeps restarting: journalctl -u uprez -b"
   fi
 fi
 
