@@ -100,6 +100,7 @@ export class Daemon {
   private readonly counters = { taken: 0, rejected: 0, shown: 0, srDone: 0, srFailed: 0, cacheHits: 0 };
   private scanned = false;
   private scheduledOn = true;
+  private offHoursNext: string | null = null;
   private ready = false;
   private stopping = false;
   private readonly startedAt = Date.now();
@@ -162,19 +163,14 @@ export class Daemon {
 
     if (saved?.slideshow) this.slideshow.restore(saved.slideshow);
     const resume = saved?.current && this.images.has(saved.current) ? saved.current : null;
-    if (resume) {
-      log.info('state.resumed', { id: resume });
-      void this.showImage(resume, 'resume');
-    } else if (this.images.size > 0) {
-      const first = this.slideshow.peekNext();
-      if (first) void this.showImage(first, 'slideshow');
-    }
-
+    if (resume) log.info('state.resumed', { id: resume });
     this.startWatchdog();
     if (config.schedule) {
       this.checkSchedule();
       this.timers.push(setInterval(() => this.checkSchedule(), 15_000));
     }
+    const first = resume ?? this.slideshow.peekNext();
+    if (first) void this.showImage(first, resume ? 'resume' : 'slideshow');
   }
 
   private async openSr(): Promise<void> {
@@ -317,6 +313,11 @@ export class Daemon {
   private async showImage(id: string, why: 'new' | 'changed' | 'slideshow' | 'resume' | 'retry'): Promise<void> {
     const record = this.images.get(id);
     if (!record || this.stopping) return;
+    if (!this.scheduledOn) {
+      // Off hours: nothing is prepared nor super-resolved; this picture comes first when it is on again.
+      this.offHoursNext = id;
+      return;
+    }
     const token = ++this.showToken;
     this.clearSlideTimer();
     const started = performance.now();
@@ -490,8 +491,14 @@ export class Daemon {
     this.scheduledOn = on;
     this.screen.setBlank(!on);
     log.info(on ? 'schedule.on' : 'schedule.off', { schedule: this.config.schedule?.text });
-    if (on) this.scheduleNext(0);
-    else this.dropAhead();
+    if (on) {
+      const id = this.offHoursNext ?? this.onScreen?.id ?? this.slideshow.peekNext();
+      this.offHoursNext = null;
+      if (id) void this.showImage(id, 'resume');
+    } else {
+      this.clearSlideTimer();
+      this.dropAhead();
+    }
     this.notifyStatus();
   }
 

@@ -40,7 +40,8 @@ t.test('READY=1 after the first frame; WATCHDOG=1 only while frames are produced
   t.teardown(() => daemon.stop('SIGKILL'));
   await receiver.waitFor('READY=1');
   t.ok(daemon.lines.some((line) => /event=frame.shown what="idle card"/.test(line)), 'the idle card was on screen before READY=1');
-  t.ok(receiver.messages.some((m) => m.startsWith('STATUS=')), 'STATUS= says what is shown');
+  await receiver.waitFor('STATUS=waiting for pictures');
+  t.pass('STATUS= says what is shown (the folder is empty: waiting for pictures)');
   await receiver.waitFor('WATCHDOG=1');
   const health = await fetch(await daemon.url('/healthz'));
   t.equal(health.status, 200, '/healthz is 200 while frames are produced');
@@ -116,4 +117,26 @@ t.test('--backend kms without a screen fails with advice', { skip: existsSync('/
   const [code] = await once(child, 'exit');
   t.equal(code, 1);
   t.match(stderr, /KMS/);
+});
+
+t.test('outside its schedule the screen is black and no picture is prepared; JSON logs with --log json', async (t) => {
+  const dirs = daemonDirs();
+  await solid(join(dirs.folder, 'a.png'), [200, 0, 0]);
+  // A one-minute window twelve hours away: now is outside it (the daemon uses local time).
+  const now = new Date();
+  const minute = (now.getHours() * 60 + now.getMinutes() + 720) % 1440;
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const schedule = `${hhmm(minute)}-${hhmm((minute + 1) % 1440)}`;
+  const daemon = startDaemon(dirs, ['--model', 'none', '--schedule', schedule, '--log', 'json']);
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await daemon.waitForLine(/"event":"schedule.off"/);
+  const status = await daemon.until((s) => s.display.on === false, 'the screen to be off');
+  t.equal(status.display.on, false, '/status says the screen is off');
+  await sleep(1500);
+  const screen = await daemon.screen();
+  t.same(screen.pixel(160, 90), [0, 0, 0], 'the screen is black');
+  t.same(screen.pixel(5, 5), [0, 0, 0], 'all of it');
+  t.equal((await fetch(await daemon.url('/healthz'))).status, 200, 'frames (black ones) are still produced: the watchdog stays fed');
+  for (const line of daemon.lines) t.doesNotThrow(() => JSON.parse(line), `a JSON line: ${line.slice(0, 60)}`);
+  t.ok(daemon.lines.every((line) => typeof JSON.parse(line).event === 'string'), 'every line has its event');
 });

@@ -49,7 +49,7 @@ export class RunningDaemon {
         waiter.resolve(line);
       }
     });
-    this.portPromise = this.waitForLine(/event=http.listening/).then((line) => Number(/:(\d+)\/status/.exec(line)![1]));
+    this.portPromise = this.waitForLine(/event=http.listening|"event":"http.listening"/).then((line) => Number(/:(\d+)\/status/.exec(line)![1]));
   }
 
   /** Resolves with the first line (already printed or to come) matching `pattern`. */
