@@ -23,6 +23,8 @@ export interface PreparedPicture {
   bytes: number;
   decoded: Size;
   placement: Placement;
+  /** The fit it was placed with (a pushed image may have its own). */
+  fit: Fit;
   /** The crop, shrunk when needed: what the preview resamples and SR super-resolves. */
   source: RasterImage;
   background: Background;
@@ -42,7 +44,7 @@ export async function preparePicture(bytes: Buffer, label: string, options: Prep
   let background: Background = { kind: 'colour', rgb: [0, 0, 0] };
   if (options.background.kind === 'colour') background = { kind: 'colour', rgb: options.background.rgb };
   else if (needsBackground) background = { kind: 'image', image: await blurredBackground(source, placement.canvas) };
-  return { contentHash, bytes: bytes.length, decoded: { width: decoded.width, height: decoded.height }, placement, source, background, decodeMs: performance.now() - started };
+  return { contentHash, bytes: bytes.length, decoded: { width: decoded.width, height: decoded.height }, placement, fit: options.fit, source, background, decodeMs: performance.now() - started };
 }
 
 function raw(image: RasterImage) {

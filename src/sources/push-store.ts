@@ -1,0 +1,105 @@
+// Pushed images, kept in the state directory so they survive a restart and can be shown again:
+// one file per image plus an index (JSON), each written atomically (temporary file, fsync,
+// rename). Bounded in count and bytes: the oldest are evicted first (never the one on screen).
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Fit } from '../plan/placement.js';
+
+export interface PushedImage {
+  id: string;
+  name: string;
+  bytes: number;
+  addedAt: string;
+  keep: boolean;
+  fit: Fit | null;
+  durationS: number | null;
+}
+
+export interface PushStoreLimits {
+  maxImages: number;
+  maxBytes: number;
+}
+
+async function writeAtomically(path: string, data: Buffer | string): Promise<void> {
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+}
+
+export class PushStore {
+  private readonly entries = new Map<string, PushedImage>();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(readonly dir: string, private readonly limits: PushStoreLimits) {}
+
+  static async open(stateDir: string, limits: PushStoreLimits): Promise<PushStore> {
+    const store = new PushStore(join(stateDir, 'pushed'), limits);
+    await mkdir(store.dir, { recursive: true });
+    try {
+      const index = JSON.parse(await readFile(store.indexPath, 'utf8')) as { images?: PushedImage[] };
+      for (const image of index.images ?? []) store.entries.set(image.id, image);
+    } catch {
+      // No index yet (or unreadable): start empty; stray image files are overwritten by new ids.
+    }
+    return store;
+  }
+
+  private get indexPath(): string {
+    return join(this.dir, 'index.json');
+  }
+
+  pathOf(id: string): string {
+    return join(this.dir, `${id}.img`);
+  }
+
+  list(): PushedImage[] {
+    return [...this.entries.values()];
+  }
+
+  get(id: string): PushedImage | undefined {
+    return this.entries.get(id);
+  }
+
+  static newId(): string {
+    return `p-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Stores an image; returns the ids evicted to stay within the limits (never `protect`). */
+  async add(image: PushedImage, data: Buffer, protect: ReadonlySet<string>): Promise<string[]> {
+    await writeAtomically(this.pathOf(image.id), data);
+    this.entries.set(image.id, image);
+    const evicted: string[] = [];
+    let total = [...this.entries.values()].reduce((sum, e) => sum + e.bytes, 0);
+    for (const entry of [...this.entries.values()]) {
+      if (this.entries.size <= this.limits.maxImages && total <= this.limits.maxBytes) break;
+      if (entry.id === image.id || protect.has(entry.id)) continue;
+      this.entries.delete(entry.id);
+      total -= entry.bytes;
+      evicted.push(entry.id);
+      await rm(this.pathOf(entry.id), { force: true });
+    }
+    await this.saveIndex();
+    return evicted;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!this.entries.delete(id)) return false;
+    await rm(this.pathOf(id), { force: true });
+    await this.saveIndex();
+    return true;
+  }
+
+  /** Index writes happen one after another, each complete. */
+  private saveIndex(): Promise<void> {
+    const snapshot = JSON.stringify({ version: 1, images: this.list() }, null, 1);
+    this.writing = this.writing.then(() => writeAtomically(this.indexPath, snapshot)).catch(() => undefined);
+    return this.writing;
+  }
+}
