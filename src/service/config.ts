@@ -39,6 +39,17 @@ export interface DaemonConfig {
   cacheBytes: number;
   stateDir: string;
   http: { host: string; port: number } | null;
+  /** Remote clients' secret (never logged); null: none, and then http is a loopback address. */
+  token: string | null;
+  /** Websocket limits (see docs/protocol.md). */
+  maxMessageBytes: number;
+  maxClients: number;
+  maxRequestsPerSecond: number;
+  maxPendingPushes: number;
+  idleTimeoutS: number;
+  /** Pushed images kept in the state directory (oldest evicted beyond these). */
+  pushMaxImages: number;
+  pushMaxBytes: number;
   maxPixels: number;
   log: 'text' | 'json';
   explain: boolean;
@@ -220,6 +231,9 @@ function readConfigFile(path: string, label: string, from: string): Layer | stri
   return { values: values as Record<string, unknown>, origin: () => origin };
 }
 
+/** Options whose values are never printed. */
+const secretKeys = new Set(['token']);
+
 function show(value: unknown): string {
   return value === undefined ? 'nothing' : JSON.stringify(value);
 }
@@ -237,7 +251,7 @@ function schemaProblems(errors: ErrorObject[], values: Record<string, unknown>, 
     }
     const key = error.instancePath.slice(1);
     if (problems.has(key)) continue; // the first error of a key says enough (type before enum)
-    const property = schema.properties[key];
+    const property = schema.properties[key] as PropertySchema & { minLength?: number };
     const examples = property.examples ?? [];
     let message = error.message ?? 'is not valid';
     let hint = examples.length > 0 ? `; e.g. ${show(examples[0])}` : '';
@@ -252,9 +266,13 @@ function schemaProblems(errors: ErrorObject[], values: Record<string, unknown>, 
       message = `must be ${types.join(' or ')}`;
       if (types.includes('true or false')) hint = '; flags and env vars also take yes/no and 1/0';
     } else if (error.keyword === 'minLength') {
-      message = 'must not be empty';
+      message = (property.minLength ?? 1) > 1 ? `must be at least ${property.minLength} characters` : 'must not be empty';
     }
-    problems.set(key, `${key}: ${message}, got ${show(values[key])} (from ${origins.get(key)?.label})${hint}`);
+    if (secretKeys.has(key) && error.keyword === 'pattern') message = 'must be visible ASCII characters only (no spaces)';
+    if (secretKeys.has(key)) hint = '; `uprez token` prints a good one';
+    // A secret is never printed, not even a wrong one (it may be a real token with a typo).
+    const got = secretKeys.has(key) && typeof values[key] === 'string' ? `${(values[key] as string).length} characters (not shown)` : show(values[key]);
+    problems.set(key, `${key}: ${message}, got ${got} (from ${origins.get(key)?.label})${hint}`);
   }
   return problems;
 }
@@ -331,6 +349,14 @@ function resolveConfig(layers: Layer[], env: NodeJS.ProcessEnv, earlier: string[
   const model = check('model', () => resolveModel(raw.model, (text) => path(text, 'model')));
   const schedule = check('schedule', () => (raw.schedule === null ? null : parseSchedule(raw.schedule)));
   const http = check('http', () => parseHttp(raw.http));
+  // Remote control without a token is for this machine only.
+  if (http && raw.token === null && !bad.has('token') && !isLoopback(http.host)) {
+    problems.push(
+      `http: ${raw.http} can be reached from other machines, but no token is set (from ${origins.get('http')?.label ?? defaultsLabel}); ` +
+        'set a token (--token, UPREZ_TOKEN or "token" in the config file; `uprez token` prints a new one), ' +
+        `or listen on a loopback address only, e.g. 127.0.0.1:${http.port}`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const [width, height] = raw.size.split('x').map(Number);
@@ -370,6 +396,12 @@ function resolveModel(text: string, path: (text: string) => string): DaemonConfi
     throw new CheckFailed(what, `shipped models: ${shippedModels().join(', ')}; or "none" (plain resampling), or a path to a model file`);
   }
   return { kind: 'file', path: file, name: isPath ? basename(file, '.json') : text };
+}
+
+/** Whether `host` can only be reached from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function parseHttp(text: string): DaemonConfig['http'] {

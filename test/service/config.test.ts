@@ -58,6 +58,14 @@ t.test('the defaults load and validate', async (t) => {
     cacheBytes: 1000000000,
     stateDir: '/home/kiosk/.local/state/uprez',
     http: { host: '127.0.0.1', port: 8080 },
+    token: null,
+    maxMessageBytes: 52428800,
+    maxClients: 32,
+    maxRequestsPerSecond: 50,
+    maxPendingPushes: 4,
+    idleTimeoutS: 60,
+    pushMaxImages: 100,
+    pushMaxBytes: 524288000,
     maxPixels: 100000000,
     log: 'text',
     explain: false,
@@ -200,9 +208,54 @@ t.test('model: none, a shipped name, a path, or a problem listing the shipped on
 t.test('http: HOST:PORT, IPv6 in brackets, or off', async (t) => {
   t.equal(loadConfig(['--http', 'off'], env).config.http, null);
   t.same(loadConfig(['--http', '[::1]:8080'], env).config.http, { host: '::1', port: 8080 });
-  t.same(loadConfig([], { ...env, UPREZ_HTTP: '0.0.0.0:80' }).config.http, { host: '0.0.0.0', port: 80 });
+  t.same(loadConfig([], { ...env, UPREZ_HTTP: '0.0.0.0:80', UPREZ_TOKEN: 'k3y-0123456789abcdef' }).config.http, { host: '0.0.0.0', port: 80 });
   t.match(problemsOf(t, ['--http', '8080']), [/^http: must look like "127\.0\.0\.1:8080" or .*"\[::1\]:8080" or "off", got "8080"/]);
   t.match(problemsOf(t, ['--http', 'localhost:70000']), [/^http: port 70000 is out of range \(from flag --http\)/]);
+});
+
+t.test('token: flag, UPREZ_TOKEN or file; at least 16 visible characters; never printed', async (t) => {
+  const token = 'k3y-0123456789abcdef';
+  t.equal(loadConfig(['--token', token], env).config.token, token);
+  t.equal(loadConfig([], { ...env, UPREZ_TOKEN: token }).config.token, token, 'UPREZ_TOKEN');
+  t.equal(loadConfig(['--config', configFile({ token })], env).config.token, token, 'the config file');
+  t.equal(loadConfig([], { ...env, UPREZ_TOKEN: '' }).config.token, null, 'an empty UPREZ_TOKEN is no token');
+  t.equal(loadConfig(['--token', 'sixteen-chars-ok'], env).config.token, 'sixteen-chars-ok', '16 characters are enough');
+  const [tooShort] = problemsOf(t, ['--token', 'hunter2-secret'], env);
+  t.match(tooShort, /^token: must be at least 16 characters, got 14 characters \(not shown\) \(from flag --token\); `uprez token` prints a good one$/);
+  t.notMatch(tooShort, /hunter2/, 'the value is not in the message');
+  const [spaced] = problemsOf(t, [], { ...env, UPREZ_TOKEN: 'correct horse battery staple' });
+  t.match(spaced, /^token: must be visible ASCII characters only \(no spaces\), got 28 characters \(not shown\) \(from env UPREZ_TOKEN\)/);
+  t.notMatch(spaced, /horse/);
+});
+
+t.test('without a token, http must be a loopback address', async (t) => {
+  for (const address of ['127.0.0.1:8080', '127.0.1.1:80', 'localhost:8080', '[::1]:8080', 'off']) {
+    t.doesNotThrow(() => loadConfig(['--http', address], env), `${address} needs no token`);
+  }
+  for (const address of ['0.0.0.0:8080', '192.168.1.20:8080', '[::]:8080', 'kiosk.local:8080']) {
+    const [problem] = problemsOf(t, ['--http', address]);
+    t.match(problem, new RegExp(`^http: ${address.replace(/[.[\]]/g, '\\$&')} can be reached from other machines, but no token is set \\(from flag --http\\); set a token \\(--token, UPREZ_TOKEN or "token" in the config file; \`uprez token\` prints a new one\\)`), address);
+  }
+  t.match(problemsOf(t, [], { ...env, UPREZ_HTTP: '0.0.0.0:80' }), [/^http: 0\.0\.0\.0:80 .*\(from env UPREZ_HTTP\).*e\.g\. 127\.0\.0\.1:80$/]);
+  const { config } = loadConfig(['--http', '0.0.0.0:8080', '--token', 'k3y-0123456789abcdef'], env);
+  t.same(config.http, { host: '0.0.0.0', port: 8080 }, 'with a token, any address');
+  const problems = problemsOf(t, ['--http', '0.0.0.0:8080', '--token', 'short']);
+  t.equal(problems.length, 1, 'a bad token is one problem, not two');
+  t.match(problems[0], /^token: /);
+});
+
+t.test('websocket and push limits: flags, env, bounds', async (t) => {
+  const { config } = loadConfig(['--max-message-bytes', '100000', '--max-clients', '256', '--max-requests-per-second', '500',
+    '--max-pending-pushes', '2', '--idle-timeout-s', '4', '--push-max-images', '10', '--push-max-bytes', '1000000'], env);
+  t.same([config.maxMessageBytes, config.maxClients, config.maxRequestsPerSecond, config.maxPendingPushes, config.idleTimeoutS, config.pushMaxImages, config.pushMaxBytes],
+    [100000, 256, 500, 2, 4, 10, 1000000]);
+  t.equal(loadConfig([], { ...env, UPREZ_MAX_CLIENTS: '8' }).config.maxClients, 8, 'UPREZ_MAX_CLIENTS');
+  t.same(problemsOf(t, ['--max-clients', '0']), ['maxClients: must be >= 1, got 0 (from flag --max-clients); e.g. 32']);
+  t.same(problemsOf(t, ['--idle-timeout-s', '1']), ['idleTimeoutS: must be >= 2, got 1 (from flag --idle-timeout-s); e.g. 60']);
+  t.same(problemsOf(t, ['--max-message-bytes', '10']), ['maxMessageBytes: must be >= 1024, got 10 (from flag --max-message-bytes); e.g. 52428800']);
+  t.match(problemsOf(t, ['--max-requests-per-second', 'lots']), [/^maxRequestsPerSecond: must be an integer, got "lots"/]);
+  t.match(configHelp(), /--token OUTPUT-OF-uprez-token\n\s+\(UPREZ_TOKEN, "token"; default null\)/);
+  t.match(configHelp(), /--max-pending-pushes 4\n\s+\(UPREZ_MAX_PENDING_PUSHES, "maxPendingPushes"; default 4\)/);
 });
 
 t.test('size and background are parsed', async (t) => {
