@@ -12,10 +12,18 @@ import sharp from 'sharp';
 import { sdNotify } from 'node-drm-gbm-egl';
 import { isScheduledOn, type DaemonConfig } from './config.js';
 import { HttpService, json, text, type Route } from './http.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { webRoutes } from './web.js';
+import { WebsocketSource } from '../sources/websocket.js';
 import { log } from './log.js';
 import { StateFile } from './state.js';
 import { SrCache, cacheKey, type CacheStats } from './cache.js';
+import { EventEmitter } from 'node:events';
 import { FolderSource, type FolderFile } from '../sources/folder-source.js';
+import { PushStore, type PushedImage } from '../sources/push-store.js';
+import {
+  ControlError, type Accepted, type Controller, type DaemonEvent, type ImageInfo, type ImageSource, type PictureState, type PushOptions,
+} from './controller.js';
 import { preparePicture, type PreparedPicture } from '../plan/prepare.js';
 import { canvasSize, rectText } from '../plan/placement.js';
 import type { PictureSpec } from '../show/compositor.js';
@@ -23,7 +31,7 @@ import { renderIdleCard } from '../show/idle-card.js';
 import { ScreenThread, type ShownReport } from '../show/screen-thread.js';
 import { Slideshow } from '../show/slideshow.js';
 import type { RasterImage } from '../sr/model.js';
-import { SrCancelled, SrThread } from '../sr/sr-thread.js';
+import { SrCancelled, SrThread, type SrPriority, type SrResult } from '../sr/sr-thread.js';
 
 /** The SR version replaces the preview with a short crossfade (a cut when transitions are cuts). */
 const SR_CROSSFADE_MS = 500;
@@ -32,23 +40,32 @@ const FRAME_STALE_MS = 3000;
 /** After SR fails, it is tried again this much later. */
 const SR_RETRY_MS = 30_000;
 const RECENT_TIMINGS = 12;
+/** Pushed images being decoded at once, over all clients: a burst cannot exhaust memory. */
+const MAX_PUSHES_IN_FLIGHT = 8;
 
+/** An image the daemon knows: a file of the folder, or a pushed image (kept in the state directory). */
 interface ImageRecord {
-  file: FolderFile;
+  id: string;
+  source: ImageSource;
+  name: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
   /** Times the file was taken (read after it was complete). */
   takes: number;
   /** Why it cannot be shown, until the file changes. */
   rejected: string | null;
+  decoded: { width: number; height: number } | null;
+  /** Pushed images: their own options. */
+  push: PushedImage | null;
 }
-
-export type PictureState = 'preview' | 'super-resolved' | 'resampled' | 'sr-failed' | 'idle';
 
 interface OnScreen {
   id: string;
   token: number;
   prepared: PreparedPicture;
   key: string;
-  state: PictureState;
+  state: Exclude<PictureState, 'waiting' | 'rejected'>;
   shownAt: number;
   srJobId: number | null;
 }
@@ -78,13 +95,21 @@ interface Timing {
   srLongestFrameMs: number | null;
 }
 
-export class Daemon {
+export class Daemon implements Controller {
+  readonly events = new EventEmitter();
+  private pausedFlag = false;
+  private pushes!: PushStore;
+  private pushCount = 0;
+  /** Pushes being decoded now (a bound on the memory a burst of pushes can take). */
+  private pushesInFlight = 0;
   private screen!: ScreenThread;
   private sr: SrThread | null = null;
   private srProblem: string | null = null;
   private cache!: SrCache;
   private source!: FolderSource;
   private http: HttpService | null = null;
+  private websocket: WebsocketSource | null = null;
+  private metrics: Metrics | null = null;
   private httpAddress: { host: string; port: number } | null = null;
   private readonly state: StateFile;
   private readonly slideshow: Slideshow;
@@ -97,6 +122,7 @@ export class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pictureTimings = new Map<number, { timing: Timing; kind: 'preview' | 'final'; started: number }>();
   private readonly recent: Timing[] = [];
+  private readonly srInFlight = new Map<string, { jobId: number; result: Promise<SrResult> }>();
   private readonly counters = { taken: 0, rejected: 0, shown: 0, srDone: 0, srFailed: 0, cacheHits: 0 };
   private scanned = false;
   private scheduledOn = true;
@@ -146,6 +172,8 @@ export class Daemon {
     ]);
     void srResult;
     this.cache = cache;
+    this.pushes = await PushStore.open(config.stateDir, { maxImages: config.pushMaxImages, maxBytes: config.pushMaxBytes });
+    for (const pushed of this.pushes.list()) this.addPushedRecord(pushed);
 
     // The idle card is the first frame, whatever comes next.
     await this.showIdleCard();
@@ -219,7 +247,21 @@ export class Daemon {
         return text(`the next ${count} SR jobs fail`);
       });
     }
-    this.http = new HttpService(routes, (message) => log.warn('http.error', { message }));
+    // Remote control: the websocket, the web page, Prometheus metrics.
+    const { config } = this;
+    this.websocket = new WebsocketSource(this, {
+      maxMessageBytes: config.maxMessageBytes, maxClients: config.maxClients, maxRequestsPerSecond: config.maxRequestsPerSecond,
+      maxPendingPushes: config.maxPendingPushes, idleTimeoutS: config.idleTimeoutS,
+    }, log);
+    const websocket = this.websocket;
+    this.metrics = createMetrics(this, { wsClients: () => websocket.clients });
+    routes.set('GET /metrics', this.metrics.route);
+    const page = webRoutes();
+    for (const [key, route] of page) routes.set(key, route);
+    // The page itself and /healthz need no token (the page asks for it; health says nothing).
+    const publicRoutes = new Set(['GET /healthz', ...page.keys()]);
+    this.http = new HttpService(routes, (message) => log.warn('http.error', { message }), { token: config.token, publicRoutes, log });
+    this.http.onUpgrade('/ws', (request, socket, head) => websocket.handleUpgrade(request, socket, head));
     try {
       this.httpAddress = await this.http.listen(address.host, address.port);
     } catch (error) {
@@ -265,7 +307,10 @@ export class Daemon {
 
   private onFileReady(file: FolderFile, kind: 'add' | 'change'): void {
     const existing = this.images.get(file.id);
-    this.images.set(file.id, { file, takes: existing?.takes ?? 0, rejected: null });
+    this.images.set(file.id, {
+      id: file.id, source: 'folder', name: file.id, path: file.path, size: file.size, mtimeMs: file.mtimeMs,
+      takes: existing?.takes ?? 0, rejected: null, decoded: null, push: null,
+    });
     this.slideshow.add({ id: file.id, mtimeMs: file.mtimeMs });
     if (this.ahead?.id === file.id) this.dropAhead();
     if (!this.scanned) return; // the initial scan: the slideshow starts once it is done
@@ -285,13 +330,18 @@ export class Daemon {
   // ---- showing a picture ----
 
   private async take(record: ImageRecord): Promise<PreparedPicture> {
-    const { config } = this;
     record.takes++;
     this.counters.taken++;
-    log.info('image.taken', { id: record.file.id, bytes: record.file.size, takes: record.takes });
-    const bytes = await readFile(record.file.path);
-    return preparePicture(bytes, record.file.id, {
-      screen: { width: this.screen.width, height: this.screen.height }, fit: config.fit, rotate: config.rotate,
+    log.info('image.taken', { id: record.id, source: record.source, bytes: record.size, takes: record.takes });
+    const prepared = await this.prepare(await readFile(record.path), record.name, record.push?.fit ?? null);
+    record.decoded = prepared.decoded;
+    return prepared;
+  }
+
+  private prepare(bytes: Buffer, label: string, fit: PushedImage['fit']): Promise<PreparedPicture> {
+    const { config } = this;
+    return preparePicture(bytes, label, {
+      screen: { width: this.screen.width, height: this.screen.height }, fit: fit ?? config.fit, rotate: config.rotate,
       background: config.background, srAvailable: this.sr !== null, maxPixels: config.maxPixels,
     });
   }
@@ -300,7 +350,7 @@ export class Daemon {
     const { placement } = prepared;
     return cacheKey({
       contentHash: prepared.contentHash, model: this.sr?.model ?? 'none', width: placement.target.width, height: placement.target.height,
-      fit: this.config.fit, rotate: this.config.rotate, variant: `steps${placement.srSteps}:${rectText(placement.crop)}`,
+      fit: prepared.fit, rotate: this.config.rotate, variant: `steps${placement.srSteps}:${rectText(placement.crop)}`,
     });
   }
 
@@ -310,7 +360,8 @@ export class Daemon {
   }
 
   /** Shows picture `id`: the preview at once, the SR version when it is ready (or at once from the cache or a prefetch). */
-  private async showImage(id: string, why: 'new' | 'changed' | 'slideshow' | 'resume' | 'retry'): Promise<void> {
+  private async showImage(id: string, why: 'new' | 'changed' | 'slideshow' | 'resume' | 'command' | 'pushed',
+    alreadyPrepared?: PreparedPicture, takenAt?: number): Promise<void> {
     const record = this.images.get(id);
     if (!record || this.stopping) return;
     if (!this.scheduledOn) {
@@ -320,19 +371,19 @@ export class Daemon {
     }
     const token = ++this.showToken;
     this.clearSlideTimer();
-    const started = performance.now();
+    const started = takenAt ?? performance.now();
     const timing: Timing = {
       id, takenAt: new Date().toISOString(), decodeMs: null, previewMs: null, srMs: null, srShownMs: null,
       cache: this.cache.stats().maxBytes > 0 ? 'miss' : 'off', steps: 0, previewLongestFrameMs: null, srLongestFrameMs: null,
     };
 
     // A prefetched picture arrives ready; anything else is taken now.
-    const ahead = this.ahead?.id === id && this.ahead.mtimeMs === record.file.mtimeMs ? this.ahead : null;
+    const ahead = this.ahead?.id === id && this.ahead.mtimeMs === record.mtimeMs ? this.ahead : null;
     this.ahead = null;
     if (this.onScreen?.srJobId && this.sr) this.sr.cancel(this.onScreen.srJobId);
     let prepared: PreparedPicture;
     try {
-      prepared = ahead ? await ahead.prepared : await this.take(record);
+      prepared = alreadyPrepared ?? (ahead ? await ahead.prepared : await this.take(record));
     } catch (error) {
       this.reject(record, error as Error);
       if (token === this.showToken && why === 'slideshow') this.scheduleNext(1);
@@ -341,6 +392,7 @@ export class Daemon {
     if (token !== this.showToken) return; // a newer picture took its place meanwhile
     timing.decodeMs = Math.round(prepared.decodeMs);
     timing.steps = prepared.placement.srSteps;
+    this.emit({ type: 'accepted', id, name: record.name, source: record.source, width: prepared.decoded.width, height: prepared.decoded.height, ms: Math.round(performance.now() - started) });
     if (this.config.explain) log.info('image.plan', { id, plan: prepared.placement.reason });
 
     this.slideshow.setCurrent(id);
@@ -360,6 +412,7 @@ export class Daemon {
         this.counters.cacheHits++;
         log.info('cache.hit', { id });
       }
+      if (final) this.emit({ type: 'sr-done', id, ms: Math.round(performance.now() - started), srMs: 0, cache: 'hit' });
     }
     if (final) {
       onScreen.state = 'super-resolved';
@@ -370,7 +423,9 @@ export class Daemon {
     }
     this.pushTiming(timing);
     this.notifyStatus();
-    this.scheduleNext();
+    // A pushed image may say how long it stays; then the slideshow resumes.
+    const durationS = record.push?.durationS;
+    this.scheduleNext(durationS ? durationS * 1000 : undefined);
 
     if (needsSr && !final) await this.superResolve(onScreen, timing, started);
     if (token === this.showToken) this.prefetchNext();
@@ -384,7 +439,7 @@ export class Daemon {
 
   private async superResolve(onScreen: OnScreen, timing: Timing, started: number): Promise<void> {
     const { prepared, key } = onScreen;
-    const job = this.sr!.run({ image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, priority: 'now' });
+    const job = this.runSr(key, prepared, 'now');
     onScreen.srJobId = job.jobId;
     try {
       const result = await job.result;
@@ -393,6 +448,7 @@ export class Daemon {
       this.counters.srDone++;
       this.srProblem = null;
       log.info('sr.done', { id: onScreen.id, ms: timing.srMs, steps: prepared.placement.srSteps, size: `${result.image.width}x${result.image.height}` });
+      this.emit({ type: 'sr-done', id: onScreen.id, ms: Math.round(performance.now() - started), srMs: timing.srMs, cache: 'miss' });
       void this.cache.put(key, result.image);
       if (onScreen.token !== this.showToken) return;
       onScreen.state = 'super-resolved';
@@ -413,6 +469,25 @@ export class Daemon {
     }
   }
 
+  /**
+   * An SR job for this cache key, or the one already running for it: a started job cannot be
+   * cancelled, so a picture that comes back while its SR still runs waits for that job.
+   */
+  private runSr(key: string, prepared: PreparedPicture, priority: SrPriority): { jobId: number; result: Promise<SrResult> } {
+    const running = this.srInFlight.get(key);
+    if (running) {
+      if (priority === 'now') this.sr!.prioritise(running.jobId);
+      return running;
+    }
+    const job = this.sr!.run({ image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, priority });
+    this.srInFlight.set(key, job);
+    const forget = () => {
+      if (this.srInFlight.get(key) === job) this.srInFlight.delete(key);
+    };
+    job.result.then(forget, forget);
+    return job;
+  }
+
   /** Decodes the next picture and runs its SR before its turn, so it arrives super-resolved. */
   private prefetchNext(): void {
     if (this.ahead || !this.scheduledOn) return;
@@ -421,7 +496,7 @@ export class Daemon {
     const record = this.images.get(id);
     if (!record || record.rejected) return;
     const prepared = this.take(record);
-    const ahead: Ahead = { id, mtimeMs: record.file.mtimeMs, prepared, final: Promise.resolve(null), srJobId: null };
+    const ahead: Ahead = { id, mtimeMs: record.mtimeMs, prepared, final: Promise.resolve(null), srJobId: null };
     ahead.final = prepared.then(async (p) => {
       if (!this.sr || p.placement.srSteps === 0) return null;
       const key = this.keyFor(p);
@@ -432,7 +507,7 @@ export class Daemon {
         return cached;
       }
       if (this.ahead !== ahead) return null;
-      const job = this.sr.run({ image: p.source, steps: p.placement.srSteps, size: p.placement.target, priority: 'ahead' });
+      const job = this.runSr(key, p, 'ahead');
       ahead.srJobId = job.jobId;
       const result = await job.result;
       ahead.srJobId = null;
@@ -459,8 +534,131 @@ export class Daemon {
   private reject(record: ImageRecord, error: Error): void {
     record.rejected = error.message;
     this.counters.rejected++;
-    this.slideshow.remove(record.file.id);
-    log.warn('image.rejected', { id: record.file.id, reason: error.message });
+    this.slideshow.remove(record.id);
+    log.warn('image.rejected', { id: record.id, source: record.source, reason: error.message });
+    this.emit({ type: 'rejected', id: record.id, name: record.name, source: record.source, code: 'bad-image', message: error.message });
+  }
+
+  private emit(event: DaemonEvent): void {
+    this.events.emit('event', event);
+  }
+
+  // ---- remote control (Controller: the websocket, the web page, uprez push) ----
+
+  private addPushedRecord(pushed: PushedImage): ImageRecord {
+    const record: ImageRecord = {
+      id: pushed.id, source: 'push', name: pushed.name, path: this.pushes.pathOf(pushed.id), size: pushed.bytes,
+      mtimeMs: Date.parse(pushed.addedAt), takes: 0, rejected: null, decoded: null, push: pushed,
+    };
+    this.images.set(pushed.id, record);
+    if (pushed.keep) this.slideshow.add({ id: pushed.id, mtimeMs: record.mtimeMs });
+    return record;
+  }
+
+  async push(bytes: Buffer, options: PushOptions, client: string): Promise<Accepted> {
+    if (!this.pushes) throw new ControlError('busy', 'uprez is starting; send the image again in a moment');
+    const name = (options.name ?? '').replace(/[\u0000-\u001f/\\]/g, '_').slice(0, 200) || `pushed-${++this.pushCount}`;
+    if (this.pushesInFlight >= MAX_PUSHES_IN_FLIGHT) {
+      throw new ControlError('busy', `${MAX_PUSHES_IN_FLIGHT} pushes are being decoded already; wait for their replies and send again`);
+    }
+    this.pushesInFlight++;
+    const started = performance.now();
+    let prepared: PreparedPicture;
+    try {
+      // Decoded before it is stored: a bad image is refused and changes nothing.
+      prepared = await this.prepare(bytes, name, options.fit ?? null);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.counters.rejected++;
+      log.warn('image.rejected', { source: 'push', name, client, bytes: bytes.length, reason: message });
+      this.emit({ type: 'rejected', id: null, name, source: 'push', code: 'bad-image', message });
+      throw new ControlError('bad-image', message);
+    } finally {
+      this.pushesInFlight--;
+    }
+    const pushed: PushedImage = {
+      id: PushStore.newId(), name, bytes: bytes.length, addedAt: new Date().toISOString(), keep: options.keep ?? true,
+      fit: options.fit ?? null, durationS: options.durationS ?? null,
+    };
+    const protect = new Set([this.onScreen?.id, this.ahead?.id].filter((id): id is string => Boolean(id)));
+    const evicted = await this.pushes.add(pushed, bytes, protect);
+    for (const id of evicted) this.forget(id);
+    const record = this.addPushedRecord(pushed);
+    record.takes++;
+    this.counters.taken++;
+    record.decoded = prepared.decoded;
+    const decodeMs = Math.round(performance.now() - started);
+    log.info('image.pushed', { id: pushed.id, name, client, bytes: bytes.length, decoded: `${prepared.decoded.width}x${prepared.decoded.height}`, ms: decodeMs, evicted: evicted.length || undefined });
+    void this.showImage(pushed.id, 'pushed', prepared, started);
+    return { id: pushed.id, name, width: prepared.decoded.width, height: prepared.decoded.height, decodeMs };
+  }
+
+  async show(id: string): Promise<void> {
+    const record = this.images.get(id);
+    if (!record) throw new ControlError('not-found', `no image with id ${JSON.stringify(id)} (list them with the list command)`);
+    if (record.rejected) throw new ControlError('bad-image', record.rejected);
+    await this.showImage(id, 'command');
+  }
+
+  async next(): Promise<void> {
+    const id = this.slideshow.peekNext();
+    if (!id) throw new ControlError('not-found', 'the slideshow is empty');
+    await this.showImage(id, 'command');
+  }
+
+  async prev(): Promise<void> {
+    const id = this.slideshow.prev();
+    if (!id) throw new ControlError('not-found', 'the slideshow is empty');
+    await this.showImage(id, 'command');
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  pause(): void {
+    this.pausedFlag = true;
+    this.clearSlideTimer();
+    log.info('slideshow.paused');
+    this.notifyStatus();
+  }
+
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    log.info('slideshow.resumed');
+    this.scheduleNext();
+    this.notifyStatus();
+  }
+
+  list(): ImageInfo[] {
+    const order = new Map(this.slideshow.list().map((slide, index) => [slide.id, index]));
+    return [...this.images.values()]
+      .sort((a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity) || a.mtimeMs - b.mtimeMs)
+      .map((r) => {
+        const onScreen = this.onScreen?.id === r.id;
+        return {
+          id: r.id, source: r.source, name: r.name, bytes: r.size, width: r.decoded?.width ?? null, height: r.decoded?.height ?? null,
+          state: r.rejected ? 'rejected' : onScreen ? this.onScreen!.state : 'waiting', onScreen, rejected: r.rejected,
+          addedAt: new Date(r.mtimeMs).toISOString(),
+        };
+      });
+  }
+
+  async delete(id: string): Promise<void> {
+    const record = this.images.get(id);
+    if (!record) throw new ControlError('not-found', `no image with id ${JSON.stringify(id)}`);
+    if (record.source !== 'push') throw new ControlError('not-allowed', `${id} is a file of the watched folder: delete the file instead`);
+    this.forget(id);
+    await this.pushes.delete(id);
+    log.info('image.deleted', { id, onScreen: this.onScreen?.id === id });
+  }
+
+  /** Forgets an image (the picture on screen stays until the next). */
+  private forget(id: string): void {
+    this.images.delete(id);
+    this.slideshow.remove(id);
+    if (this.ahead?.id === id) this.dropAhead();
   }
 
   // ---- the slideshow clock ----
@@ -473,6 +671,7 @@ export class Daemon {
   /** The next picture after the interval (or sooner, when the current one could not be shown). */
   private scheduleNext(afterMs = this.config.interval * 1000): void {
     this.clearSlideTimer();
+    if (this.pausedFlag) return;
     this.slideTimer = setTimeout(() => {
       this.slideTimer = null;
       if (!this.scheduledOn) return;
@@ -514,6 +713,7 @@ export class Daemon {
       entry.timing.previewMs ??= ms;
     }
     log.info(entry.kind === 'preview' ? 'preview.shown' : 'sr.shown', { id: entry.timing.id, ms });
+    if (entry.kind === 'preview' || entry.timing.srShownMs === entry.timing.previewMs) this.emit({ type: 'preview-shown', id: entry.timing.id, ms });
   }
 
   private onShown(report: ShownReport): void {
@@ -522,6 +722,8 @@ export class Daemon {
     this.pictureTimings.delete(report.pictureId);
     if (entry.kind === 'preview') entry.timing.previewLongestFrameMs = Math.round(report.longestFrameMs);
     else entry.timing.srLongestFrameMs = Math.round(report.longestFrameMs);
+    const state = this.onScreen?.id === entry.timing.id ? this.onScreen.state : entry.kind === 'final' ? 'super-resolved' : 'preview';
+    this.emit({ type: 'shown', id: entry.timing.id, ms: Math.round(performance.now() - entry.started), version: entry.kind, state });
     log.info('shown', { id: entry.timing.id, version: entry.kind, frames: report.frames, longestFrameMs: Math.round(report.longestFrameMs), composeMs: Math.round(report.composeMs) });
   }
 
@@ -575,17 +777,19 @@ export class Daemon {
       gpu: opened.gl,
       model: this.sr ? { name: this.sr.model, engine: this.sr.description } : null,
       sr: { available: this.sr !== null, pending: this.sr?.pending ?? 0, problem: this.srProblem },
+      paused: this.pausedFlag,
       current: current ? {
-        id: current.id, source: 'folder', path: record?.file.path ?? null, state: current.state,
+        id: current.id, source: record?.source ?? null, name: record?.name ?? null, path: record?.path ?? null, state: current.state,
         decoded: current.prepared.decoded, steps: current.prepared.placement.srSteps,
         plan: current.prepared.placement.reason, shownAt: new Date(current.shownAt).toISOString(),
       } : null,
       queue: {
         images: this.slideshow.size, order: this.config.order, intervalS: this.config.interval, next: this.slideshow.peekNext(),
-        ahead: this.ahead?.id ?? null, folder: this.config.folder,
+        ahead: this.ahead?.id ?? null, folder: this.config.folder, paused: this.pausedFlag,
+        pushed: this.pushes?.list().length ?? 0,
       },
       counters: { ...this.counters },
-      images: [...this.images.values()].slice(0, 1000).map((r) => ({ id: r.file.id, bytes: r.file.size, takes: r.takes, rejected: r.rejected })),
+      images: [...this.images.values()].slice(0, 1000).map((r) => ({ id: r.id, source: r.source, bytes: r.size, takes: r.takes, rejected: r.rejected })),
       recent: this.recent,
       cache,
       eventLoopDelayMs: { p50: this.loopDelay.percentile(50) / 1e6, p99: this.loopDelay.percentile(99) / 1e6, max: this.loopDelay.max / 1e6 },
@@ -601,8 +805,10 @@ export class Daemon {
     this.clearSlideTimer();
     if (this.srRetryTimer) clearTimeout(this.srRetryTimer);
     for (const timer of this.timers) clearInterval(timer);
+    this.metrics?.close();
     await Promise.allSettled([
       this.source?.close(),
+      this.websocket?.close(),
       this.http?.close(),
       this.sr?.close(),
       this.screen?.close(),

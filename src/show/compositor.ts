@@ -118,7 +118,7 @@ export class Compositor {
     this.bicubic = this.link(bicubicSource, ['u_image', 'u_size']);
     this.mixer = this.link(mixSource, ['u_from', 'u_to', 'u_mix']);
     this.scratch = this.newTexture(gl.NEAREST);
-    this.scratchBackground = this.newTexture(gl.LINEAR);
+    this.scratchBackground = this.newTexture(gl.NEAREST);
   }
 
   /** Composes a picture into a new canvas texture (free it with `release`). */
@@ -134,8 +134,11 @@ export class Compositor {
       gl.clearColor(r / 255, g / 255, b / 255, 1);
       gl.clear(gl.COLOR_BUFFER_BIT);
     } else {
-      this.upload(this.scratchBackground, spec.background.image);
-      this.drawRect(this.copy, this.scratchBackground, full, canvas, {});
+      // Stretched with the Catmull-Rom pass, not LINEAR filtering: llvmpipe crashed (SIGSEGV in
+      // its JIT code, in the VM's KMS test) on a LINEAR texture; every texture here is NEAREST.
+      const background = spec.background.image;
+      this.upload(this.scratchBackground, background);
+      this.drawRect(this.bicubic, this.scratchBackground, full, canvas, { u_size: [background.width, background.height] });
     }
     const { image, target } = spec;
     this.upload(this.scratch, image);

@@ -20,6 +20,10 @@ try {
   const started = performance.now();
   const threadsBefore = threadIds();
   engine = await openEngine(model, { backend: 'gpu', tile: input.tile });
+  // A tiny job first: the driver compiles its shader variants at the first draw (seconds on
+  // llvmpipe), which would otherwise land on the first picture's SR.
+  const warm = { width: 24, height: 16, channels: 3 as const, data: new Uint8Array(24 * 16 * 3).fill(128) };
+  engine.upscaler.upscale(warm, { steps: 1, size: { width: 60, height: 40 } });
   const lowered = deprioritiseNewRasterizerThreads(threadsBefore) + (deprioritiseThisThread() ? 1 : 0);
   const description = lowered > 0 ? `${engine.description}, ${lowered} threads at low CPU priority` : engine.description;
   post({ type: 'ready', model: model.name, description, ms: performance.now() - started });
