@@ -1,8 +1,8 @@
 // The websocket protocol (docs/protocol.md): first WebsocketSource and HttpService in this
 // process with a fake Controller (fast: every command, bad input, limits, close codes), then
 // the real daemon (headless) with real ws clients.
-import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { EventEmitter, once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
@@ -10,9 +10,8 @@ import { WebSocket } from 'ws';
 import { ControlError, type Accepted, type Controller, type ImageInfo, type PushOptions } from '../../src/service/controller.js';
 import { HttpService, text } from '../../src/service/http.js';
 import type { LogFields } from '../../src/service/log.js';
-import { repoRoot } from '../../src/service/paths.js';
 import { WebsocketSource, type WebsocketOptions } from '../../src/sources/websocket.js';
-import { daemonDirs, startDaemon, uprez } from '../helpers/daemon.js';
+import { daemonDirs, startDaemon } from '../helpers/daemon.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -384,17 +383,19 @@ t.test('unit: 1,000 requests in a second: replies or rate-limited, then 1008; an
   const s = await serve(t, { maxRequestsPerSecond: 50 });
   const flood = await open(t, s.url);
   const other = await open(t, s.url);
+  const sending = performance.now();
   for (let i = 0; i < 1000; i++) {
     flood.send(JSON.stringify({ id: i, cmd: 'status' }));
     if (i % 100 === 99) await sleep(100);
   }
   await flood.reply(999);
+  const seconds = (performance.now() - sending) / 1000;
   const replies = flood.messages.filter((m) => 'ok' in m);
   t.equal(replies.length, 1000, 'every request got one reply');
   const ok = replies.filter((m) => m.ok).length;
   const limited = replies.filter((m) => !m.ok && m.error.code === 'rate-limited').length;
   t.equal(ok + limited, 1000, 'each is a reply or rate-limited');
-  t.ok(ok >= 50 && ok <= 110, `about 50 burst + 50/s were served (${ok})`);
+  t.ok(ok >= 50 && ok <= 50 + 50 * seconds + 2, `the burst of 50 and 50/s were served (${ok} in ${seconds.toFixed(2)} s)`);
   t.same(replies.find((m) => !m.ok), { id: replies.find((m) => !m.ok)!.id, ok: false, cmd: 'status',
     error: { code: 'rate-limited', message: 'over 50 requests per second (maxRequestsPerSecond): slow down' } });
   t.match(await other.request({ id: 'x', cmd: 'status' }), { ok: true }, 'the other client is served meanwhile');
@@ -407,7 +408,7 @@ t.test('unit: 1,000 requests in a second: replies or rate-limited, then 1008; an
     await sleep(10);
   }
   t.same(await flood.closed, { code: 1008, reason: 'rate limit exceeded for 3 s' });
-  t.ok(Date.now() - started < 3500, 'closed within the 3 s');
+  t.ok(Date.now() - started < 5000, `closed after about 3 s (${Date.now() - started} ms)`);
   t.match(await other.request({ id: 'y', cmd: 'status' }), { ok: true }, 'the other client still is');
   t.equal(s.lines.filter((l) => l.startsWith('ws.rate-limited')).length, 1, 'one log line for the stretch of refusals');
   await sleep(50);
@@ -439,4 +440,187 @@ t.test('unit: 200 clients connecting at once all get replies', async (t) => {
   const replies = await Promise.all(clients.map((c, i) => c.request({ id: i, cmd: 'status' })));
   t.equal(replies.filter((r) => r.ok).length, 200);
   t.equal(s.source.clients, 200);
+});
+
+// ---- the real daemon (headless), real ws clients ----
+
+/** A PNG of one colour. */
+const png = (width: number, height: number, colour: string) => sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
+
+t.test('daemon: no token and a non-loopback --http: refused at start, saying to set a token', async (t) => {
+  const dirs = daemonDirs('uprez-ws-');
+  const d = startDaemon(dirs, ['--http', '0.0.0.0:0']);
+  t.teardown(() => d.stop('SIGKILL'));
+  d.url('').catch(() => {}); // it never listens
+  const [code] = (await once(d.child, 'exit')) as [number];
+  t.equal(code, 2);
+  t.match(d.stderr, /http: 0\.0\.0\.0:0 can be reached from other machines, but no token is set \(from flag --http\); set a token \(--token, UPREZ_TOKEN or "token" in the config file; `uprez token` prints a new one\)/);
+});
+
+t.test('daemon: the protocol against the real daemon', async (t) => {
+  const dirs = daemonDirs('uprez-ws-');
+  writeFileSync(join(dirs.folder, 'blue.png'), await png(160, 90, '#2040c0'));
+  const d = startDaemon(dirs, ['--token', TOKEN, '--max-clients', '256', '--max-message-bytes', '100000', '--interval', '60',
+    '--background', '#000000', '--transition', 'cut']);
+  t.teardown(() => d.stop('SIGKILL'));
+  const base = await d.url('');
+  const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const status = async () => (await (await fetch(`${base}/status`, { headers: auth })).json()) as Record<string, any>;
+  await d.waitForLine(/event=slideshow\.ready/);
+
+  await t.test('push: the reply, events in order with timings, /status and the screen show it', async (t) => {
+    const c = await open(t, wsUrl);
+    await c.request({ id: 's', cmd: 'subscribe' });
+    c.send(JSON.stringify({ id: 'p', cmd: 'push', name: 'red.png', keep: true }));
+    c.send(await png(160, 90, '#c03030'));
+    const reply = await c.reply('p');
+    t.match(reply, { id: 'p', ok: true, cmd: 'push', image: { id: String, name: 'red.png', width: 160, height: 90 }, ms: Number });
+    const id = reply.image.id as string;
+    await c.wait((m) => m.event === 'shown' && m.id === id && m.version === 'final', 'the final version shown');
+    const events = c.events.filter((e) => e.id === id);
+    t.same(events.map((e) => e.event).filter((e) => e !== 'shown'), ['accepted', 'preview-shown', 'sr-done'], `in order: ${events.map((e) => e.event).join(', ')}`);
+    t.equal(events.at(-1)!.event, 'shown', 'shown (final) last');
+    t.match(events[0], { event: 'accepted', id, name: 'red.png', source: 'push', width: 160, height: 90, ms: Number });
+    t.match(events.find((e) => e.event === 'sr-done'), { srMs: Number, cache: 'miss' });
+    for (const e of events) t.ok(Number.isInteger(e.ms) && e.ms >= 0, `${e.event} has ms (${e.ms})`);
+    const current = (await status()).current;
+    t.match(current, { id, source: 'push', state: 'super-resolved' });
+    const screen = await fetch(`${base}/screen.png`, { headers: auth });
+    const { data, info } = await sharp(Buffer.from(await screen.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const i = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * 3;
+    t.ok(Math.abs(data[i]! - 0xc0) < 12 && Math.abs(data[i + 1]! - 0x30) < 12 && Math.abs(data[i + 2]! - 0x30) < 12, `the screen is red (${data.subarray(i, i + 3).join(',')})`);
+    t.match(d.lines.join('\n'), new RegExp(`event=ws\\.request client=127\\.0\\.0\\.1:\\d+ cmd=push outcome=ok ms=\\d+ bytes=\\d+ image=${id}`));
+  });
+
+  await t.test('every command', async (t) => {
+    const c = await open(t, wsUrl);
+    const list = await c.request({ id: 1, cmd: 'list' });
+    const pushed = list.images.find((i: ImageInfo) => i.source === 'push');
+    t.ok(pushed, 'the pushed image is listed');
+    t.match(list.images.find((i: ImageInfo) => i.id === 'blue.png'), { source: 'folder', name: 'blue.png', width: 160, height: 90 });
+    t.same(await c.request({ id: 2, cmd: 'pause' }), { id: 2, ok: true, cmd: 'pause', paused: true });
+    t.equal((await c.request({ id: 3, cmd: 'status' })).status.queue.paused, true, 'status says paused');
+    t.same(await c.request({ id: 4, cmd: 'show', image: 'blue.png' }), { id: 4, ok: true, cmd: 'show' });
+    t.equal((await status()).current.id, 'blue.png', 'show: on screen');
+    t.same(await c.request({ id: 5, cmd: 'next' }), { id: 5, ok: true, cmd: 'next' });
+    t.same(await c.request({ id: 6, cmd: 'prev' }), { id: 6, ok: true, cmd: 'prev' });
+    t.same(await c.request({ id: 7, cmd: 'resume' }), { id: 7, ok: true, cmd: 'resume', paused: false });
+    t.match(await c.request({ id: 8, cmd: 'delete', image: 'blue.png' }), { ok: false, error: { code: 'not-allowed' } });
+    t.match(await c.request({ id: 9, cmd: 'show', image: 'no-such-image' }), { ok: false, error: { code: 'not-found' } });
+    t.same(await c.request({ id: 10, cmd: 'delete', image: pushed.id }), { id: 10, ok: true, cmd: 'delete' });
+    t.notOk((await c.request({ id: 11, cmd: 'list' })).images.some((i: ImageInfo) => i.id === pushed.id), 'deleted');
+    t.match(await c.request({ id: 12, cmd: 'delete', image: pushed.id }), { ok: false, error: { code: 'not-found' } });
+  });
+
+  await t.test('bad input: an error reply, nothing changes, the daemon serves the others', async (t) => {
+    const c = await open(t, wsUrl);
+    const other = await open(t, wsUrl);
+    const before = (await c.request({ id: 0, cmd: 'list' })).images.length;
+    c.send('{"id": 1, "cmd": "status"');
+    t.match(await c.wait((m) => m.id === null && m.error?.code === 'bad-json', 'bad-json'), { ok: false, error: { message: /^not JSON: / } });
+    c.send(JSON.stringify({ cmd: 'status' }));
+    t.match(await c.wait((m) => m.id === null && m.error?.code === 'bad-request', 'missing id'), { cmd: 'status', error: { message: /^id: missing/ } });
+    t.match(await c.request({ id: 2, cmd: 'explode' }), { ok: false, error: { code: 'unknown-command' } });
+    t.match(await c.request({ id: 3, cmd: 'push', duration: 'forever', keep: 1 }), { ok: false, error: { code: 'bad-request', message: 'duration: must be a number; keep: must be true or false' } });
+    c.send(JSON.stringify({ id: 4, cmd: 'push', name: 'broken.jpg' }));
+    c.send(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]));
+    const broken = await c.reply(4);
+    t.match(broken, { ok: false, cmd: 'push', error: { code: 'bad-image', message: /broken\.jpg: .*(JPEG|jpeg|Input|unsupported|corrupt|premature)/i } });
+    t.comment(`the decoder said: ${broken.error.message}`);
+    t.equal((await c.request({ id: 5, cmd: 'list' })).images.length, before, 'no image was added');
+    t.match(await other.request({ id: 1, cmd: 'status' }), { ok: true }, 'another client is served');
+    t.match(await c.request({ id: 6, cmd: 'status' }), { ok: true }, 'and this one still');
+    t.equal((await fetch(`${base}/healthz`)).status, 200, 'the screen goes on');
+  });
+
+  await t.test('token: 401 on HTTP routes and on the upgrade', async (t) => {
+    t.equal((await fetch(`${base}/status`)).status, 401, 'no token');
+    const wrong = await fetch(`${base}/status`, { headers: { authorization: 'Bearer wrong-token-0123456789abcdef' } });
+    t.equal(wrong.status, 401);
+    t.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="uprez"');
+    t.match(await wrong.json(), { error: { code: 'unauthorized' } });
+    t.equal((await fetch(`${base}/screen.png?token=nope`)).status, 401, 'a wrong ?token=');
+    t.equal((await fetch(`${base}/status?token=${TOKEN}`)).status, 200, '?token= on HTTP');
+    t.equal((await fetch(`${base}/healthz`)).status, 200, '/healthz needs none');
+    t.equal((await refused(wsUrl, { token: null })).status, 401, 'upgrade without a token');
+    t.equal((await refused(wsUrl, { token: 'wrong-token-0123456789abcdef' })).status, 401, 'upgrade with a wrong token');
+    t.equal((await refused(wsUrl, { token: 'wrong-token-0123456789abcdef', query: true })).status, 401, 'a wrong ?token= on the upgrade');
+    const c = await open(t, wsUrl, { query: true });
+    t.match(await c.request({ id: 1, cmd: 'status' }), { ok: true }, '?token= on the upgrade');
+    await d.waitForLine(/event=http\.upgrade-refused .*status=401 reason=wrong-token/);
+    t.notOk(d.lines.some((l) => l.includes(TOKEN)), 'the token is never logged');
+    t.notOk(d.lines.some((l) => l.includes('wrong-token-0123456789abcdef')), 'nor a wrong one');
+  });
+
+  await t.test('a message over --max-message-bytes: close 1009 with a reason', async (t) => {
+    const c = await open(t, wsUrl);
+    const other = await open(t, wsUrl);
+    c.send(JSON.stringify({ id: 1, cmd: 'push' }));
+    c.send(Buffer.alloc(100_001, 0x55));
+    t.same(await c.closed, { code: 1009, reason: 'message too big: the limit is 100000 bytes (maxMessageBytes)' });
+    t.match(await other.request({ id: 1, cmd: 'status' }), { ok: true }, 'another client is unaffected');
+  });
+
+  await t.test('200 clients connecting at once all get replies', async (t) => {
+    const clients = await Promise.all(Array.from({ length: 200 }, () => open(t, wsUrl)));
+    const replies = await Promise.all(clients.map((c, i) => c.request({ id: i, cmd: 'status' })));
+    t.equal(replies.filter((r) => r.ok && r.status.display).length, 200);
+    for (const c of clients) c.ws.terminate();
+  });
+
+  await t.test('1,000 requests in a second from one client: replies or rate-limited, then 1008; another client unaffected', async (t) => {
+    const flood = await open(t, wsUrl);
+    const other = await open(t, wsUrl);
+    const started = Date.now();
+    for (let i = 0; i < 1000; i++) {
+      flood.send(JSON.stringify({ id: i, cmd: 'list' }));
+      if (i % 100 === 99) await sleep(95);
+    }
+    await flood.reply(999);
+    const seconds = (Date.now() - started) / 1000;
+    t.ok(seconds < 2, `1,000 requests and replies in ${seconds} s`);
+    const replies = flood.messages.filter((m) => 'ok' in m);
+    t.equal(replies.length, 1000, 'one reply each');
+    const ok = replies.filter((m) => m.ok).length;
+    t.equal(ok + replies.filter((m) => m.error?.code === 'rate-limited').length, 1000, `served (${ok}) or rate-limited`);
+    t.ok(ok >= 50 && ok <= 50 + 50 * seconds + 2, `the burst of 50 and 50/s were served (${ok} in ${seconds} s)`);
+    const t0 = performance.now();
+    t.match(await other.request({ id: 'o', cmd: 'status' }), { ok: true }, 'another client is served');
+    t.ok(performance.now() - t0 < 1000, 'promptly');
+    let closed = false;
+    void flood.closed.then(() => (closed = true));
+    for (let i = 0; i < 500 && !closed; i++) {
+      if (flood.ws.readyState === WebSocket.OPEN) flood.send(JSON.stringify({ id: `m${i}`, cmd: 'list' }));
+      await sleep(10);
+    }
+    t.same(await flood.closed, { code: 1008, reason: 'rate limit exceeded for 3 s' });
+    t.match(await other.request({ id: 'o2', cmd: 'status' }), { ok: true }, 'the other client still is');
+    t.equal((await fetch(`${base}/healthz`)).status, 200, 'and the screen');
+  });
+
+  await t.test('SIGTERM closes clients with 1001', async (t) => {
+    const c = await open(t, wsUrl);
+    await c.request({ id: 1, cmd: 'status' });
+    const exit = d.stop('SIGTERM');
+    t.same(await c.closed, { code: 1001, reason: 'daemon stopping' });
+    t.equal(await exit, 0);
+  });
+});
+
+t.test('daemon: over --max-clients the upgrade gets 503', async (t) => {
+  const dirs = daemonDirs('uprez-ws-');
+  const d = startDaemon(dirs, ['--token', TOKEN, '--max-clients', '2', '--model', 'none']);
+  t.teardown(() => d.stop('SIGKILL'));
+  const wsUrl = `${(await d.url('')).replace(/^http/, 'ws')}/ws`;
+  const [a] = await Promise.all([open(t, wsUrl), open(t, wsUrl)]);
+  const refusal = await refused(wsUrl);
+  t.equal(refusal.status, 503);
+  t.match(JSON.parse(refusal.body), { error: { code: 'too-many-clients' } });
+  await d.waitForLine(/event=ws\.refused .*status=503 reason=too-many-clients/);
+  a.close();
+  await a.closed;
+  await d.waitForLine(/event=ws\.close .*clients=1/);
+  const again = await open(t, wsUrl);
+  t.match(await again.request({ id: 1, cmd: 'status' }), { ok: true }, 'a freed place can be taken');
 });
