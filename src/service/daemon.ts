@@ -93,6 +93,8 @@ interface Timing {
   /** Longest frame interval while the picture faded in (preview, then SR version). */
   previewLongestFrameMs: number | null;
   srLongestFrameMs: number | null;
+  /** sr-done waits for preview-shown: events keep their documented order even when SR is quicker. */
+  pendingSrDone?: DaemonEvent;
 }
 
 export class Daemon implements Controller {
@@ -412,7 +414,7 @@ export class Daemon implements Controller {
         this.counters.cacheHits++;
         log.info('cache.hit', { id });
       }
-      if (final) this.emit({ type: 'sr-done', id, ms: Math.round(performance.now() - started), srMs: 0, cache: 'hit' });
+      if (final) this.emitSrDone(timing, { type: 'sr-done', id, ms: Math.round(performance.now() - started), srMs: 0, cache: 'hit' });
     }
     if (final) {
       onScreen.state = 'super-resolved';
@@ -448,7 +450,7 @@ export class Daemon implements Controller {
       this.counters.srDone++;
       this.srProblem = null;
       log.info('sr.done', { id: onScreen.id, ms: timing.srMs, steps: prepared.placement.srSteps, size: `${result.image.width}x${result.image.height}` });
-      this.emit({ type: 'sr-done', id: onScreen.id, ms: Math.round(performance.now() - started), srMs: timing.srMs, cache: 'miss' });
+      this.emitSrDone(timing, { type: 'sr-done', id: onScreen.id, ms: Math.round(performance.now() - started), srMs: timing.srMs, cache: 'miss' });
       void this.cache.put(key, result.image);
       if (onScreen.token !== this.showToken) return;
       onScreen.state = 'super-resolved';
@@ -541,6 +543,11 @@ export class Daemon implements Controller {
 
   private emit(event: DaemonEvent): void {
     this.events.emit('event', event);
+  }
+
+  private emitSrDone(timing: Timing, event: DaemonEvent): void {
+    if (timing.previewMs === null) timing.pendingSrDone = event;
+    else this.emit(event);
   }
 
   // ---- remote control (Controller: the websocket, the web page, uprez push) ----
@@ -713,7 +720,12 @@ export class Daemon implements Controller {
       entry.timing.previewMs ??= ms;
     }
     log.info(entry.kind === 'preview' ? 'preview.shown' : 'sr.shown', { id: entry.timing.id, ms });
-    if (entry.kind === 'preview' || entry.timing.srShownMs === entry.timing.previewMs) this.emit({ type: 'preview-shown', id: entry.timing.id, ms });
+    if (entry.kind === 'preview' || entry.timing.srShownMs === entry.timing.previewMs) {
+      this.emit({ type: 'preview-shown', id: entry.timing.id, ms });
+      const pending = entry.timing.pendingSrDone;
+      entry.timing.pendingSrDone = undefined;
+      if (pending) this.emit(pending);
+    }
   }
 
   private onShown(report: ShownReport): void {

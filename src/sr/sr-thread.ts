@@ -106,14 +106,18 @@ export class SrThread {
     this.worker.postMessage({ type: 'fail-next', count } satisfies SrJobRequest);
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = 1000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const item of this.queue) item.reject(new SrCancelled('the SR thread is closing'));
     this.queue.length = 0;
+    // The worker frees its GL objects and ends by itself. Terminating it while it makes GL calls
+    // aborted the process (the addon throws into a dying thread), so only a worker still busy
+    // after the grace period (a long job) is terminated.
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage({ type: 'close' } satisfies SrJobRequest);
-    // A job in progress cannot be interrupted: do not wait for it at shutdown.
-    await this.worker.terminate();
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+    if ((await Promise.race([exited, timer])) === 'timeout') await this.worker.terminate();
   }
 
   private startNext(): void {

@@ -39,6 +39,9 @@ export class RunningDaemon {
   private readonly waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   private portPromise: Promise<number>;
 
+  /** The daemon's token (from `--token` in its arguments), sent on every request of this helper. */
+  token: string | null = null;
+
   constructor(readonly child: ChildProcess, readonly dirs: DaemonDirs) {
     child.stderr!.on('data', (chunk) => (this.stderr += chunk));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -81,12 +84,12 @@ export class RunningDaemon {
   }
 
   async status(): Promise<Record<string, any>> {
-    const response = await fetch(await this.url('/status'));
+    const response = await fetch(await this.url('/status'), { headers: this.headers() });
     return (await response.json()) as Record<string, any>;
   }
 
   async screen(): Promise<Screen> {
-    const response = await fetch(await this.url('/screen.png'));
+    const response = await fetch(await this.url('/screen.png'), { headers: this.headers() });
     if (response.status !== 200) throw new Error(`/screen.png: ${response.status}`);
     const { data, info } = await sharp(Buffer.from(await response.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return {
@@ -98,6 +101,10 @@ export class RunningDaemon {
         return [data[i]!, data[i + 1]!, data[i + 2]!];
       },
     };
+  }
+
+  headers(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
   /** Polls /status until `check` returns true. */
@@ -128,5 +135,8 @@ export function startDaemon(dirs: DaemonDirs, args: string[] = [], env: NodeJS.P
     env: { ...process.env, XDG_CACHE_HOME: join(dirs.root, 'xdg-cache'), UPREZ_TEST_HOOKS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new RunningDaemon(child, dirs);
+  const daemon = new RunningDaemon(child, dirs);
+  const tokenAt = args.lastIndexOf('--token');
+  if (tokenAt >= 0) daemon.token = args[tokenAt + 1] ?? null;
+  return daemon;
 }
