@@ -13,6 +13,8 @@ const commands: Record<string, Command> = {
   eval: { summary: 'measure a model against bicubic (Y-PSNR) on the photos in a folder', load: () => import('./eval.js') },
   upscale: { summary: 'super-resolve image files x2 or x4 (and resample to --size) into PNGs', load: () => import('./upscale.js') },
   plan: { summary: 'print what uprez run would do with image files: fit, crop, CPU shrink, target, SR steps', load: () => import('./plan.js') },
+  push: { summary: 'send image files to a running daemon (websocket), or --next/--prev/--pause/--resume/--list', load: () => import('./push.js') },
+  token: { summary: 'print a new random token for the daemon\'s remote control (--token, UPREZ_TOKEN, config)', load: () => import('./token.js') },
 };
 
 function usage(): string {
