@@ -42,6 +42,9 @@ const SR_RETRY_MS = 30_000;
 const RECENT_TIMINGS = 12;
 /** Pushed images being decoded at once, over all clients: a burst cannot exhaust memory. */
 const MAX_PUSHES_IN_FLIGHT = 8;
+const THUMBNAIL_SIZE = 160;
+/** Thumbnails kept in memory (about 5 kB each). */
+const MAX_THUMBNAILS = 500;
 
 /** An image the daemon knows: a file of the folder, or a pushed image (kept in the state directory). */
 interface ImageRecord {
@@ -124,6 +127,7 @@ export class Daemon implements Controller {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pictureTimings = new Map<number, { timing: Timing; kind: 'preview' | 'final'; started: number }>();
   private readonly recent: Timing[] = [];
+  private readonly thumbnails = new Map<string, Buffer>();
   private readonly srInFlight = new Map<string, { jobId: number; result: Promise<SrResult> }>();
   private readonly counters = { taken: 0, rejected: 0, shown: 0, srDone: 0, srFailed: 0, cacheHits: 0 };
   private scanned = false;
@@ -230,6 +234,10 @@ export class Daemon implements Controller {
           raw: { width: capture.width, height: capture.height, channels: 4 },
         }).removeAlpha().png({ compressionLevel: 3 }).toBuffer();
         return { status: 200, type: 'image/png', body: png };
+      }],
+      ['GET /thumb.jpg', async (_request, url) => {
+        const thumb = await this.thumbnail(url.searchParams.get('image') ?? '');
+        return thumb ? { status: 200, type: 'image/jpeg', body: thumb } : json({ error: { code: 'not-found', message: 'no such image, or it does not decode' } }, 404);
       }],
     ]);
     if (process.env.UPREZ_TEST_HOOKS === '1') {
@@ -381,7 +389,8 @@ export class Daemon implements Controller {
 
     // A prefetched picture arrives ready; anything else is taken now.
     const ahead = this.ahead?.id === id && this.ahead.mtimeMs === record.mtimeMs ? this.ahead : null;
-    this.ahead = null;
+    if (ahead) this.ahead = null;
+    else this.dropAhead(); // fetched ahead for nothing: its queued SR job goes
     if (this.onScreen?.srJobId && this.sr) this.sr.cancel(this.onScreen.srJobId);
     let prepared: PreparedPicture;
     try {
@@ -668,6 +677,24 @@ export class Daemon implements Controller {
     if (this.ahead?.id === id) this.dropAhead();
   }
 
+  /** A small JPEG of an image (the web page's list), made once per image version and kept in memory. */
+  async thumbnail(id: string): Promise<Buffer | null> {
+    const record = this.images.get(id);
+    if (!record || record.rejected) return null;
+    const key = `${id}\u0000${record.mtimeMs}\u0000${record.size}`;
+    const known = this.thumbnails.get(key);
+    if (known) return known;
+    try {
+      const thumb = await sharp(record.path, { limitInputPixels: this.config.maxPixels }).rotate()
+        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside' }).jpeg({ quality: 75 }).toBuffer();
+      if (this.thumbnails.size >= MAX_THUMBNAILS) this.thumbnails.delete(this.thumbnails.keys().next().value!);
+      this.thumbnails.set(key, thumb);
+      return thumb;
+    } catch {
+      return null;
+    }
+  }
+
   // ---- the slideshow clock ----
 
   private clearSlideTimer(): void {
@@ -735,7 +762,9 @@ export class Daemon implements Controller {
     if (entry.kind === 'preview') entry.timing.previewLongestFrameMs = Math.round(report.longestFrameMs);
     else entry.timing.srLongestFrameMs = Math.round(report.longestFrameMs);
     const state = this.onScreen?.id === entry.timing.id ? this.onScreen.state : entry.kind === 'final' ? 'super-resolved' : 'preview';
-    this.emit({ type: 'shown', id: entry.timing.id, ms: Math.round(performance.now() - entry.started), version: entry.kind, state });
+    // A picture that needs no SR has one version only: the last one, 'final'.
+    const version = entry.kind === 'preview' && state === 'resampled' ? 'final' : entry.kind;
+    this.emit({ type: 'shown', id: entry.timing.id, ms: Math.round(performance.now() - entry.started), version, state });
     log.info('shown', { id: entry.timing.id, version: entry.kind, frames: report.frames, longestFrameMs: Math.round(report.longestFrameMs), composeMs: Math.round(report.composeMs) });
   }
 

@@ -260,8 +260,23 @@ async function refresh() {
 }
 setInterval(() => document.visibilityState === 'visible' && refresh(), 15_000);
 
-/** Thumbnails of pictures pushed from this page (the daemon has no thumbnail route). */
+/** Thumbnails by image id (object URLs): from the daemon's /thumb.jpg, fetched with the token header. */
 const localThumbs = new Map();
+const thumbsLoading = new Set();
+
+async function loadThumb(id) {
+  if (thumbsLoading.has(id)) return;
+  thumbsLoading.add(id);
+  try {
+    const response = await fetch(`/thumb.jpg?image=${encodeURIComponent(id)}`, { headers: authHeaders() });
+    if (!response.ok) return;
+    localThumbs.set(id, URL.createObjectURL(await response.blob()));
+    const img = el('img', { className: 'thumb', src: localThumbs.get(id), alt: '' });
+    document.querySelector(`[data-image-id="${CSS.escape(id)}"] .thumb`)?.replaceWith(img);
+  } catch {
+    // No thumbnail: the letter stays.
+  }
+}
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -279,18 +294,21 @@ function renderImages(list) {
     const thumb = localThumbs.has(image.id)
       ? el('img', { className: 'thumb', src: localThumbs.get(image.id), alt: '' })
       : el('span', { className: 'thumb none', title: 'no thumbnail' }, (image.name || '?').slice(0, 1).toUpperCase());
+    if (!localThumbs.has(image.id) && !image.rejected) loadThumb(image.id);
     const size = image.width ? `${image.width}×${image.height}` : 'size unknown';
     const show = el('button', { type: 'button', textContent: 'Show', className: 'quiet' });
     show.addEventListener('click', () => command('show', { image: image.id }));
     const remove = image.source === 'push' ? el('button', { type: 'button', textContent: 'Delete', className: 'quiet' }) : null;
     remove?.addEventListener('click', () => confirm(`Delete ${image.name}?`) && command('delete', { image: image.id }));
-    return el('li', { className: image.onScreen ? 'on-screen' : '' },
+    const item = el('li', { className: image.onScreen ? 'on-screen' : '' },
       thumb,
       el('div', { className: 'about' },
         el('strong', { textContent: image.name, title: image.id }),
         el('span', { className: 'meta', textContent: `${image.source} · ${size} · ${megabytes(image.bytes)}` }),
         el('span', { className: `state ${image.state}`, textContent: image.rejected ? `rejected: ${image.rejected}` : image.state })),
       el('div', { className: 'actions' }, show, remove));
+    item.dataset.imageId = image.id;
+    return item;
   });
   $('images').replaceChildren(...items);
 }
