@@ -429,7 +429,7 @@ function resultLine(r: PushResult): string {
   if (r.cache === 'hit') parts.push('SR from the cache');
   else if (r.srMs !== undefined) parts.push(`SR ${r.srMs} ms`);
   if (r.outcome === 'final') parts.push(`SR version on screen at ${r.finalMs} ms`);
-  else if (r.outcome === 'resampled') parts.push('no SR step applies (resampled)');
+  else if (r.outcome === 'resampled') parts.push('no SR for it (resampled: no model, or no x2 step helps at this size)');
   else if (r.outcome === 'sr-failed') parts.push('SR failed (the resampled preview stays)');
   else if (r.outcome === 'replaced') parts.push('replaced on screen before its SR version');
   return `${r.file}: ${r.id} ${r.width}x${r.height} (${parts.join(', ')})`;
@@ -452,11 +452,13 @@ function watchImage(id: string, wait: WaitFor, result: PushResult): (event: Daem
         result.cache = event.cache;
         return undefined;
       case 'shown':
+        // The last version of a picture is 'final': its SR version, or the resampled one when no
+        // SR step applies; the state tells them apart.
+        if (event.state === 'resampled' || event.state === 'sr-failed') return event.state;
         if (event.version === 'final') {
           result.finalMs = event.ms;
           return 'final';
         }
-        if (event.state === 'resampled' || event.state === 'sr-failed') return event.state;
         return undefined;
       default:
         return undefined;

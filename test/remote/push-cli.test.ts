@@ -43,8 +43,13 @@ const dir = mkdtempSync(join(tmpdir(), 'uprez-push-'));
 /** 160x90 pictures (SR x2 applies on a 320x180 screen), each its own colour. */
 const picture = (name: string, r: number, g: number, b: number) =>
   sharp({ create: { width: 160, height: 90, channels: 3, background: { r, g, b } } }).png().toFile(join(dir, name)).then(() => name);
-const inputs = Promise.all([picture('a.png', 200, 40, 40), picture('b.png', 40, 200, 40), picture('c.png', 40, 40, 200), picture('d.png', 200, 200, 40), picture('e.png', 40, 200, 200)]);
+const inputs = Promise.all([picture('a.png', 200, 40, 40), picture('b.png', 40, 200, 40), picture('c.png', 40, 40, 200), picture('d.png', 200, 200, 40), picture('e.png', 40, 200, 200),
+  // Larger than the 320x180 screen: shrunk, no SR step.
+  sharp({ create: { width: 640, height: 360, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toFile(join(dir, 'large.png'))]);
 writeFileSync(join(dir, 'x.jpg'), 'this is a text file, not a JPEG\n');
+/** Noise does not compress: a PNG over the daemon's message limit in the tests (200,000 bytes). */
+const big = sharp(Buffer.from(Array.from({ length: 400 * 300 * 3 }, () => Math.floor(Math.random() * 256))), { raw: { width: 400, height: 300, channels: 3 } })
+  .png().toFile(join(dir, 'big.png'));
 
 t.test('uprez token: 32 random bytes, base64url, and where to put it', async (t) => {
   const first = await run(['token']);
@@ -157,7 +162,7 @@ function idOf(stdout: string, file: string): string | null {
 t.test('against the daemon', async (t) => {
   await inputs;
   const dirs = daemonDirs('uprez-push-cli-');
-  daemon = startDaemon(dirs, ['--token', token, '--interval', '300', '--transition', 'cut', '--background', '#202020']);
+  daemon = startDaemon(dirs, ['--token', token, '--interval', '300', '--transition', 'cut', '--background', '#202020', '--max-message-bytes', '200000']);
   t.teardown(() => daemon?.stop('SIGKILL'));
   await daemon.waitForLine(/event=frame\.shown/);
   address = (await daemon.url('')).replace(/^http:/, 'ws:');
@@ -184,6 +189,15 @@ t.test('against the daemon', async (t) => {
     const status = await daemonStatus();
     t.equal(status.current?.id, id, 'the pushed picture is on screen');
     t.equal(status.current?.state, 'super-resolved', 'in its SR version');
+  });
+
+  await t.test('--wait sr on a picture no SR step applies to: returns with its resampled version on screen', async (t) => {
+    const result = await run(['push', 'large.png', '--to', address, '--wait', 'sr', '--no-keep'], withToken);
+    t.equal(result.code, 0, exitMessage(result, 0));
+    t.match(result.stdout, /^large\.png: \S+ 640x360 \(.*preview on screen at \d+ ms, no SR for it \(resampled/);
+    const status = await daemonStatus();
+    t.equal(status.current?.id, idOf(result.stdout, 'large.png'));
+    t.equal(status.current?.state, 'resampled');
   });
 
   await t.test('a refused image: the daemon\'s reason, exit 1, the other file still goes', async (t) => {
@@ -214,7 +228,9 @@ t.test('against the daemon', async (t) => {
     const list = await run(['push', '--list', '--to', address, '--json'], withToken);
     t.equal(list.code, 0, exitMessage(list, 0));
     const images = JSON.parse(list.stdout) as { id: string; name: string; source: string; onScreen: boolean }[];
-    t.same(images.filter((i) => i.source === 'push').map((i) => i.name).sort(), ['a.png', 'b.png', 'c.png'], 'the three pushed pictures, not the refused one');
+    const pushed = images.filter((i) => i.source === 'push').map((i) => i.name);
+    for (const name of ['a.png', 'b.png', 'c.png']) t.ok(pushed.includes(name), `${name} listed`);
+    t.notOk(pushed.includes('x.jpg'), 'the refused one is not');
     const onScreen = images.find((i) => i.onScreen);
     t.equal(onScreen?.name, 'c.png');
     const text = await run(['push', '--list', '--to', address], withToken);
@@ -251,6 +267,34 @@ t.test('against the daemon', async (t) => {
     t.equal(del.code, 0, exitMessage(del, 0));
     const after = JSON.parse((await run(['push', '--list', '--json', '--to', address], withToken)).stdout) as { id: string }[];
     t.notOk(after.some((i) => i.id === b), 'deleted: not listed');
+  });
+
+  await t.test('a file over the daemon\'s message limit: its reason (1009), the next file goes on a new connection', async (t) => {
+    await big;
+    const result = await run(['push', 'big.png', 'd.png', '--to', address, '--json'], withToken);
+    t.equal(result.code, 1, exitMessage(result, 1));
+    t.match(result.stderr, /big\.png: refused: the daemon closed the connection: message too big: the limit is 200000 bytes \(maxMessageBytes\) \(1009\)/);
+    const results = JSON.parse(result.stdout) as { file: string; ok: boolean; id?: string }[];
+    t.match(results, [{ file: 'big.png', ok: false }, { file: 'd.png', ok: true }]);
+    await until((s) => s.current?.id === results[1]!.id, 'd.png on screen');
+  });
+
+  await t.test('GET /metrics counts what was pushed and refused', async (t) => {
+    const response = await fetch(await daemon!.url('/metrics'), { headers: { authorization: `Bearer ${token}` } });
+    t.equal(response.status, 200);
+    t.match(response.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    t.ok(value('uprez_images_accepted_total{source="push"}') >= 4, 'a.png, b.png, c.png, d.png accepted');
+    t.equal(value('uprez_images_rejected_total{reason="bad-image",source="push"}'), 1, 'x.jpg rejected');
+    t.ok(value('uprez_images_shown_total') >= 4, 'shown');
+    t.ok(value('uprez_sr_seconds_count') >= 1, 'SR timed');
+    t.ok(value('uprez_preview_seconds_count') >= 4, 'previews timed');
+    t.ok(value('uprez_frames_presented_total') > 0, 'frames');
+    t.equal(value('uprez_websocket_clients'), 0, 'no client connected now');
+    t.match(text, /^process_cpu_user_seconds_total /m);
+    const anonymous = await fetch(await daemon!.url('/metrics'));
+    t.equal(anonymous.status, 401, 'the token is needed for /metrics too');
   });
 
   await t.test('--quiet prints the ids only; --no-keep, --fit and --duration are accepted', async (t) => {
