@@ -2,7 +2,7 @@
 // own (token format, bad options, no daemon), then against the real daemon (headless) with a token.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ function freePort(): Promise<number> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'uprez-push-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 /** 160x90 pictures (SR x2 applies on a 320x180 screen), each its own colour. */
 const picture = (name: string, r: number, g: number, b: number) =>
   sharp({ create: { width: 160, height: 90, channels: 3, background: { r, g, b } } }).png().toFile(join(dir, name)).then(() => name);
@@ -163,7 +164,10 @@ t.test('against the daemon', async (t) => {
   await inputs;
   const dirs = daemonDirs('uprez-push-cli-');
   daemon = startDaemon(dirs, ['--token', token, '--interval', '300', '--transition', 'cut', '--background', '#202020', '--max-message-bytes', '200000']);
-  t.teardown(() => daemon?.stop('SIGKILL'));
+  t.teardown(async () => {
+    await daemon?.stop('SIGKILL');
+    rmSync(dirs.root, { recursive: true, force: true });
+  });
   await daemon.waitForLine(/event=frame\.shown/);
   address = (await daemon.url('')).replace(/^http:/, 'ws:');
   const withToken = { UPREZ_TOKEN: token };
