@@ -3,7 +3,7 @@
 // JPEG land in the watched folder (renamed into place, as a copy tool does), and it prints
 // time to the preview and to the SR version on screen, the main thread's event-loop delay and
 // the longest frame interval during the crossfade while SR runs, the time of a cache hit, and
-// the memory. Usage: npm run bench:daemon [-- --size WxH --photo FILE --settle-ms N]
+// the memory. Usage: npm run bench:daemon [-- --size WxH --photo FILE --settle-ms N --log]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     photo: { type: 'string', default: join(repoRoot, 'config', 'sample-photos', 'coffee.jpg') },
     'settle-ms': { type: 'string', default: '500' },
     keep: { type: 'boolean', default: false },
+    log: { type: 'boolean', default: false },
   },
 });
 
@@ -123,6 +124,8 @@ try {
     process.stdout.write(`| ${r.name} | ${f(r.settle)} | ${f(r.preview)} | ${f(r.landedToPreview)} | ${f(r.sr)} | ${f(r.srShown)} | ${f(r.landedToSr)} | ${r.cache} | ` +
       `${r.loopP99.toFixed(1)} | ${r.loopMax.toFixed(1)} | ${f(r.previewFrame)} / ${f(r.srFrame)} | ${f(r.httpMs)} | ${r.rss} |\n`);
   }
+  // --log: the daemon's own lines about each picture (compose times, SR, cache).
+  if (values.log) process.stdout.write(`\n${out.split('\n').filter((l) => /event=(image.taken|preview.shown|shown|sr.done|sr.shown|cache.hit)/.test(l)).join('\n')}\n`);
 } finally {
   child.kill('SIGTERM');
   await once(child, 'exit');

@@ -128,6 +128,8 @@ export class Daemon implements Controller {
   private readonly pictureTimings = new Map<number, { timing: Timing; kind: 'preview' | 'final'; started: number }>();
   private readonly recent: Timing[] = [];
   private readonly thumbnails = new Map<string, Buffer>();
+  /** A picture id: prefetch the next picture once this one is on screen. */
+  private prefetchAfter: number | null = null;
   private readonly srInFlight = new Map<string, { jobId: number; result: Promise<SrResult> }>();
   private readonly counters = { taken: 0, rejected: 0, shown: 0, srDone: 0, srFailed: 0, cacheHits: 0 };
   private scanned = false;
@@ -381,6 +383,7 @@ export class Daemon implements Controller {
     }
     const token = ++this.showToken;
     this.clearSlideTimer();
+    this.prefetchAfter = null;
     const started = takenAt ?? performance.now();
     const timing: Timing = {
       id, takenAt: new Date().toISOString(), decodeMs: null, previewMs: null, srMs: null, srShownMs: null,
@@ -427,7 +430,11 @@ export class Daemon implements Controller {
     }
     if (final) {
       onScreen.state = 'super-resolved';
-      this.showPicture(this.spec(prepared, final), transitionMs, timing, 'final', started);
+      // Straight from the cache, it is needed nowhere else: its memory moves to the display thread
+      // (a prefetched one may still be being written to the cache, so that one is copied).
+      const pictureId = this.showPicture(this.spec(prepared, final), transitionMs, timing, 'final', started, !ahead);
+      // The next picture is fetched once this one is on screen, not while it is being composed.
+      this.prefetchAfter = pictureId;
     } else {
       onScreen.state = needsSr ? 'preview' : 'resampled';
       this.showPicture(this.spec(prepared, prepared.source), transitionMs, timing, 'preview', started);
@@ -439,13 +446,14 @@ export class Daemon implements Controller {
     this.scheduleNext(durationS ? durationS * 1000 : undefined);
 
     if (needsSr && !final) await this.superResolve(onScreen, timing, started);
-    if (token === this.showToken) this.prefetchNext();
+    if (token === this.showToken && this.prefetchAfter === null) this.prefetchNext();
   }
 
-  private showPicture(spec: PictureSpec, transitionMs: number, timing: Timing, kind: 'preview' | 'final', started: number): void {
-    const pictureId = this.screen.show(spec, transitionMs);
+  private showPicture(spec: PictureSpec, transitionMs: number, timing: Timing, kind: 'preview' | 'final', started: number, handOver = false): number {
+    const pictureId = this.screen.show(spec, transitionMs, handOver);
     this.pictureTimings.set(pictureId, { timing, kind, started });
     this.counters.shown++;
+    return pictureId;
   }
 
   private async superResolve(onScreen: OnScreen, timing: Timing, started: number): Promise<void> {
@@ -756,6 +764,10 @@ export class Daemon implements Controller {
   }
 
   private onShown(report: ShownReport): void {
+    if (report.pictureId === this.prefetchAfter) {
+      this.prefetchAfter = null;
+      this.prefetchNext();
+    }
     const entry = this.pictureTimings.get(report.pictureId);
     if (!entry) return;
     this.pictureTimings.delete(report.pictureId);

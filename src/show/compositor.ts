@@ -259,10 +259,8 @@ export class Compositor {
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, 1, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
       return;
     }
-    // Always RGBA: the upload every GLES2 driver takes fast, and llvmpipe crashed (SIGSEGV in
-    // the VM's KMS test) drawing an RGB texture whose rows were an odd number of pixels.
-    const rgba = image.channels === 4 ? image.data : rgbToRgba(image.data, image.width * image.height);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, image.width, image.height, 0, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
+    const format = image.channels === 4 ? gl.RGBA : gl.RGB;
+    gl.texImage2D(gl.TEXTURE_2D, 0, format, image.width, image.height, 0, format, gl.UNSIGNED_BYTE, image.data);
   }
 
   private newTexture(filter: number): GLTexture {
@@ -311,17 +309,6 @@ export class Compositor {
     for (const name of uniformNames) uniforms[name] = gl.getUniformLocation(handle, name);
     return { handle, uniforms };
   }
-}
-
-function rgbToRgba(rgb: Uint8Array, pixels: number): Uint8Array {
-  const rgba = new Uint8Array(pixels * 4);
-  for (let i = 0, j = 0; i < pixels; i++, j += 3) {
-    rgba[i * 4] = rgb[j]!;
-    rgba[i * 4 + 1] = rgb[j + 1]!;
-    rgba[i * 4 + 2] = rgb[j + 2]!;
-    rgba[i * 4 + 3] = 255;
-  }
-  return rgba;
 }
 
 /**

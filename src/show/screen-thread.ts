@@ -80,9 +80,16 @@ export class ScreenThread extends EventEmitter {
   }
 
   /** Composes `spec` and shows it (crossfading over `transitionMs`, 0 = cut); returns the picture's id. */
-  show(spec: PictureSpec, transitionMs: number): number {
+  /**
+   * With `handOver`, the image's memory moves to the display thread (no copy on this thread;
+   * the caller must not use the image again). Only for an image that owns its whole buffer.
+   */
+  show(spec: PictureSpec, transitionMs: number, handOver = false): number {
     const pictureId = this.nextId++;
-    this.send({ type: 'show', pictureId, spec, transitionMs });
+    const { data } = spec.image;
+    const movable = handOver && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    if (this.closed) return pictureId;
+    this.worker.postMessage({ type: 'show', pictureId, spec, transitionMs } satisfies DisplayRequest, movable ? [data.buffer as ArrayBuffer] : []);
     return pictureId;
   }
 
