@@ -604,7 +604,8 @@ export class Daemon implements Controller {
       id: PushStore.newId(), name, bytes: bytes.length, addedAt: new Date().toISOString(), keep: options.keep ?? true,
       fit: options.fit ?? null, durationS: options.durationS ?? null,
     };
-    const protect = new Set([this.onScreen?.id, this.ahead?.id].filter((id): id is string => Boolean(id)));
+    // The picture on screen is never evicted (a prefetched one may be: forget() drops it).
+    const protect = new Set([this.onScreen?.id].filter((id): id is string => Boolean(id)));
     const evicted = await this.pushes.add(pushed, bytes, protect);
     for (const id of evicted) this.forget(id);
     const record = this.addPushedRecord(pushed);
