@@ -21,6 +21,8 @@ import { SrCache, cacheKey, type CacheStats } from './cache.js';
 import { EventEmitter } from 'node:events';
 import { FolderSource, type FolderFile } from '../sources/folder-source.js';
 import { PushStore, type PushedImage } from '../sources/push-store.js';
+import { moveToRejected } from '../sources/reject.js';
+import { ImageDecodeError } from '../decode/decode.js';
 import {
   ControlError, type Accepted, type Controller, type DaemonEvent, type ImageInfo, type ImageSource, type PictureState, type PushOptions,
 } from './controller.js';
@@ -45,6 +47,8 @@ const MAX_PUSHES_IN_FLIGHT = 8;
 const THUMBNAIL_SIZE = 160;
 /** Thumbnails kept in memory (about 5 kB each). */
 const MAX_THUMBNAILS = 500;
+/** Refused files listed in /status (`rejections`), newest first. */
+const RECENT_REJECTIONS = 100;
 
 /** An image the daemon knows: a file of the folder, or a pushed image (kept in the state directory). */
 interface ImageRecord {
@@ -122,6 +126,13 @@ export class Daemon implements Controller {
   private onScreen: OnScreen | null = null;
   private ahead: Ahead | null = null;
   private showToken = 0;
+  /** Numbers showImage calls; a picture decoded after a newer one was shown is not shown. */
+  private showRequest = 0;
+  private lastShownRequest = 0;
+  /** showImage calls still decoding. */
+  private showsPending = 0;
+  /** Files refused lately: why, and where they went (rejected/, or left in place). */
+  private readonly rejections: { id: string; source: ImageSource; reason: string; at: string; movedTo: string | null; leftInPlace: string | null }[] = [];
   private slideTimer: NodeJS.Timeout | null = null;
   private srRetryTimer: NodeJS.Timeout | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -345,7 +356,9 @@ export class Daemon implements Controller {
     record.takes++;
     this.counters.taken++;
     log.info('image.taken', { id: record.id, source: record.source, bytes: record.size, takes: record.takes });
-    const prepared = await this.prepare(await readFile(record.path), record.name, record.push?.fit ?? null);
+    const bytes = await readFile(record.path);
+    if (bytes.length === 0) throw new ImageDecodeError(`${record.name}: the file is empty (0 bytes)`);
+    const prepared = await this.prepare(bytes, record.name, record.push?.fit ?? null);
     record.decoded = prepared.decoded;
     return prepared;
   }
@@ -381,9 +394,9 @@ export class Daemon implements Controller {
       this.offHoursNext = id;
       return;
     }
-    const token = ++this.showToken;
-    this.clearSlideTimer();
-    this.prefetchAfter = null;
+    // Nothing of the picture on screen changes (its SR job, the slide timer, the prefetch) until
+    // the new one is decoded: a file that cannot be shown leaves the screen as it was.
+    const request = ++this.showRequest;
     const started = takenAt ?? performance.now();
     const timing: Timing = {
       id, takenAt: new Date().toISOString(), decodeMs: null, previewMs: null, srMs: null, srShownMs: null,
@@ -393,17 +406,25 @@ export class Daemon implements Controller {
     // A prefetched picture arrives ready; anything else is taken now.
     const ahead = this.ahead?.id === id && this.ahead.mtimeMs === record.mtimeMs ? this.ahead : null;
     if (ahead) this.ahead = null;
-    else this.dropAhead(); // fetched ahead for nothing: its queued SR job goes
-    if (this.onScreen?.srJobId && this.sr) this.sr.cancel(this.onScreen.srJobId);
     let prepared: PreparedPicture;
+    this.showsPending++;
     try {
       prepared = alreadyPrepared ?? (ahead ? await ahead.prepared : await this.take(record));
     } catch (error) {
-      this.reject(record, error as Error);
-      if (token === this.showToken && why === 'slideshow') this.scheduleNext(1);
+      this.showsPending--;
+      if (!ahead) this.refuse(record, error as Error); // a prefetch's failure is refused where it was fetched
+      // The slideshow goes on: at once when its turn went to the bad picture, else after the interval.
+      if (this.slideTimer === null && this.showsPending === 0) this.scheduleNext(why === 'slideshow' ? 1 : undefined);
       return;
     }
-    if (token !== this.showToken) return; // a newer picture took its place meanwhile
+    this.showsPending--;
+    if (request < this.lastShownRequest) return; // a newer picture took its place meanwhile
+    this.lastShownRequest = request;
+    const token = ++this.showToken;
+    this.clearSlideTimer();
+    this.prefetchAfter = null;
+    if (!ahead) this.dropAhead(); // fetched ahead for nothing: its queued SR job goes
+    if (this.onScreen?.srJobId && this.sr) this.sr.cancel(this.onScreen.srJobId);
     timing.decodeMs = Math.round(prepared.decodeMs);
     timing.steps = prepared.placement.srSteps;
     this.emit({ type: 'accepted', id, name: record.name, source: record.source, width: prepared.decoded.width, height: prepared.decoded.height, ms: Math.round(performance.now() - started) });
@@ -540,7 +561,7 @@ export class Daemon implements Controller {
     });
     prepared.catch((error: Error) => {
       if (this.ahead === ahead) this.ahead = null;
-      this.reject(record, error);
+      this.refuse(record, error);
     });
     this.ahead = ahead;
   }
@@ -550,12 +571,45 @@ export class Daemon implements Controller {
     this.ahead = null;
   }
 
+  /**
+   * A picture that could not be taken. A file gone between the watcher's event and the read is
+   * forgotten (its unlink follows); anything else is rejected, and a file of the folder whose
+   * content is bad (does not decode, over the pixel limit, empty) is moved to rejected/.
+   */
+  private refuse(record: ImageRecord, error: Error): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !(error instanceof ImageDecodeError)) {
+      this.slideshow.remove(record.id);
+      log.info('image.vanished', { id: record.id, source: record.source, message: 'deleted or renamed before it could be read; forgotten' });
+      return;
+    }
+    this.reject(record, error);
+    if (record.source === 'folder' && error instanceof ImageDecodeError) void this.moveRejected(record, error.message);
+  }
+
   private reject(record: ImageRecord, error: Error): void {
     record.rejected = error.message;
     this.counters.rejected++;
     this.slideshow.remove(record.id);
     log.warn('image.rejected', { id: record.id, source: record.source, reason: error.message });
     this.emit({ type: 'rejected', id: record.id, name: record.name, source: record.source, code: 'bad-image', message: error.message });
+  }
+
+  private async moveRejected(record: ImageRecord, reason: string): Promise<void> {
+    const entry = { id: record.id, source: record.source, reason, at: new Date().toISOString(), movedTo: null as string | null, leftInPlace: null as string | null };
+    this.rejections.unshift(entry);
+    this.rejections.length = Math.min(this.rejections.length, RECENT_REJECTIONS);
+    const outcome = await moveToRejected(this.config.folder, record.id, record.path, reason);
+    if (outcome.moved) {
+      entry.movedTo = outcome.to;
+      log.info('image.moved-to-rejected', { id: record.id, to: outcome.to, reasonFile: outcome.reasonFile ?? undefined, reasonError: outcome.reasonError });
+    } else {
+      entry.leftInPlace = `${outcome.code ?? 'error'}: ${outcome.message}`;
+      log.warn('image.rejected-in-place', {
+        id: record.id, code: outcome.code, message: outcome.message,
+        hint: 'the folder cannot be written: the file stays where it is, listed in /status (images[].rejected) until it changes',
+      });
+    }
   }
 
   private emit(event: DaemonEvent): void {
@@ -844,6 +898,7 @@ export class Daemon implements Controller {
       },
       counters: { ...this.counters },
       images: [...this.images.values()].slice(0, 1000).map((r) => ({ id: r.id, source: r.source, bytes: r.size, takes: r.takes, rejected: r.rejected })),
+      rejections: this.rejections,
       recent: this.recent,
       cache,
       eventLoopDelayMs: { p50: this.loopDelay.percentile(50) / 1e6, p99: this.loopDelay.percentile(99) / 1e6, max: this.loopDelay.max / 1e6 },
