@@ -131,6 +131,8 @@ export class Daemon implements Controller {
   private lastShownRequest = 0;
   /** showImage calls still decoding. */
   private showsPending = 0;
+  /** A new file to show once the decoding ones are done (a burst of files: the latest wins, one decode at a time). */
+  private newShowNext: { id: string; why: 'new' | 'changed' } | null = null;
   /** Files refused lately: why, and where they went (rejected/, or left in place). */
   private readonly rejections: { id: string; source: ImageSource; reason: string; at: string; movedTo: string | null; leftInPlace: string | null }[] = [];
   private slideTimer: NodeJS.Timeout | null = null;
@@ -339,7 +341,28 @@ export class Daemon implements Controller {
     if (!this.scanned) return; // the initial scan: the slideshow starts once it is done
     log.info(kind === 'add' ? 'image.seen' : 'image.changed', { id: file.id, bytes: file.size });
     const isCurrent = this.onScreen?.id === file.id;
-    if (isCurrent || this.config.onNew === 'show' || !this.onScreen) void this.showImage(file.id, kind === 'add' ? 'new' : 'changed');
+    if (isCurrent || this.config.onNew === 'show' || !this.onScreen) this.showNew(file.id, kind === 'add' ? 'new' : 'changed');
+  }
+
+  /**
+   * Shows a new (or changed) file at once, unless a picture is being decoded: then the newest
+   * such file waits for that decode. 5,000 files dropped at once decode one after the other,
+   * the latest winning, instead of 5,000 decodes at the same time.
+   */
+  private showNew(id: string, why: 'new' | 'changed'): void {
+    if (this.showsPending > 0) {
+      this.newShowNext = { id, why };
+      return;
+    }
+    void this.showImage(id, why);
+  }
+
+  private decodeSettled(): void {
+    this.showsPending--;
+    const next = this.newShowNext;
+    if (this.showsPending > 0 || !next) return;
+    this.newShowNext = null;
+    if (this.images.has(next.id)) void this.showImage(next.id, next.why);
   }
 
   private onFileRemoved(id: string): void {
@@ -411,13 +434,13 @@ export class Daemon implements Controller {
     try {
       prepared = alreadyPrepared ?? (ahead ? await ahead.prepared : await this.take(record));
     } catch (error) {
-      this.showsPending--;
+      this.decodeSettled();
       if (!ahead) this.refuse(record, error as Error); // a prefetch's failure is refused where it was fetched
       // The slideshow goes on: at once when its turn went to the bad picture, else after the interval.
       if (this.slideTimer === null && this.showsPending === 0) this.scheduleNext(why === 'slideshow' ? 1 : undefined);
       return;
     }
-    this.showsPending--;
+    this.decodeSettled();
     if (request < this.lastShownRequest) return; // a newer picture took its place meanwhile
     this.lastShownRequest = request;
     const token = ++this.showToken;
