@@ -1,4 +1,4 @@
-// The test card `uprez run` shows until the daemon exists: geometry (grid, circle,
+// The test card (the VM test shows it through the daemon, to check orientation on KMS): geometry (grid, circle,
 // corner markers), colour bars, a grey ramp, and the display and GPU facts as text.
 // Drawn as SVG and rasterised by sharp, so it is sharp at any screen size.
 import sharp from 'sharp';
