@@ -95,7 +95,8 @@ interface Timing {
   srMs: number | null;
   /** From the start of the take to the first frame with the SR version. */
   srShownMs: number | null;
-  cache: 'hit' | 'miss' | 'off';
+  /** ahead: the SR version was made (or read from the cache) before its turn. */
+  cache: 'hit' | 'miss' | 'off' | 'ahead';
   steps: number;
   /** Longest frame interval while the picture faded in (preview, then SR version). */
   previewLongestFrameMs: number | null;
@@ -175,6 +176,7 @@ export class Daemon implements Controller {
     log.info('gpu', { renderer: opened.gl.renderer, version: opened.gl.version, maxTexture: opened.gl.maxTextureSize });
     this.screen.on('first-frame', (pictureId, at) => this.onFirstFrame(pictureId, at));
     this.screen.on('shown', (report) => this.onShown(report));
+    this.screen.on('error-message', (message) => log.warn('display.error', { message }));
     this.screen.on('failed', (message) => {
       log.error('display.failed', { message });
       sdNotify(`STATUS=display failed: ${message}`);
@@ -465,6 +467,7 @@ export class Daemon implements Controller {
     if (needsSr) {
       final = ahead ? await ahead.final : await this.cache.get(key);
       if (token !== this.showToken) return;
+      if (final && ahead) timing.cache = 'ahead';
       if (final && !ahead) {
         timing.cache = 'hit';
         this.counters.cacheHits++;
@@ -922,7 +925,7 @@ export class Daemon implements Controller {
       counters: { ...this.counters },
       images: [...this.images.values()].slice(0, 1000).map((r) => ({ id: r.id, source: r.source, bytes: r.size, takes: r.takes, rejected: r.rejected })),
       rejections: this.rejections,
-      recent: this.recent,
+      recent: this.recent.map(({ pendingSrDone: _pending, ...timing }) => timing),
       cache,
       eventLoopDelayMs: { p50: this.loopDelay.percentile(50) / 1e6, p99: this.loopDelay.percentile(99) / 1e6, max: this.loopDelay.max / 1e6 },
       memory: { rssMB: Math.round(process.memoryUsage().rss / 1e6) },

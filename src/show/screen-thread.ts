@@ -33,6 +33,8 @@ export declare interface ScreenThread {
   on(event: 'first-frame', listener: (pictureId: number, at: number) => void): this;
   on(event: 'shown', listener: (report: ShownReport) => void): this;
   on(event: 'failed', listener: (message: string) => void): this;
+  /** A request the display thread could not carry out (e.g. a picture it could not compose); it goes on. */
+  on(event: 'error-message', listener: (message: string) => void): this;
 }
 
 export class ScreenThread extends EventEmitter {

@@ -2,8 +2,10 @@
 // GPU (a Pi's V3D) the shading runs on the GPU and this changes nothing; with Mesa's software
 // rasterizer (llvmpipe) every fragment is shaded by CPU threads ("llvmpipe-N") that the GL
 // context starts, and on a 2-core machine they would starve the main and display threads.
-// So the SR thread and its context's own rasterizer threads get a lower CPU priority (nice 10;
-// Linux nice is per thread). Only threads that appeared while the SR context was created are touched.
+// So the SR thread gets a lower CPU priority (nice 10; Linux nice is per thread), and so do the
+// rasterizer threads that appeared while the SR context was created. Where Mesa shares one
+// rasterizer between the process's contexts (two surfaceless contexts, headless), none appear
+// and only the SR thread itself is lowered.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 

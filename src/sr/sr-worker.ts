@@ -25,7 +25,7 @@ try {
   const warm = { width: 24, height: 16, channels: 3 as const, data: new Uint8Array(24 * 16 * 3).fill(128) };
   engine.upscaler.upscale(warm, { steps: 1, size: { width: 60, height: 40 } });
   const lowered = deprioritiseNewRasterizerThreads(threadsBefore) + (deprioritiseThisThread() ? 1 : 0);
-  const description = lowered > 0 ? `${engine.description}, ${lowered} threads at low CPU priority` : engine.description;
+  const description = lowered > 0 ? `${engine.description}, ${lowered} thread${lowered === 1 ? '' : 's'} at low CPU priority` : engine.description;
   post({ type: 'ready', model: model.name, description, ms: performance.now() - started });
 } catch (error) {
   post({ type: 'open-failed', message: (error as Error).message });
