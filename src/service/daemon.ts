@@ -56,6 +56,8 @@ interface ImageRecord {
   source: ImageSource;
   name: string;
   path: string;
+  /** The path's bytes where a name is not UTF-8 (see FolderFile.rawPath): read through this. */
+  rawPath?: Buffer;
   size: number;
   mtimeMs: number;
   /** Times the file was taken (read after it was complete). */
@@ -335,7 +337,7 @@ export class Daemon implements Controller {
   private onFileReady(file: FolderFile, kind: 'add' | 'change'): void {
     const existing = this.images.get(file.id);
     this.images.set(file.id, {
-      id: file.id, source: 'folder', name: file.id, path: file.path, size: file.size, mtimeMs: file.mtimeMs,
+      id: file.id, source: 'folder', name: file.id, path: file.path, rawPath: file.rawPath, size: file.size, mtimeMs: file.mtimeMs,
       takes: existing?.takes ?? 0, rejected: null, decoded: null, push: null,
     });
     this.slideshow.add({ id: file.id, mtimeMs: file.mtimeMs });
@@ -381,7 +383,7 @@ export class Daemon implements Controller {
     record.takes++;
     this.counters.taken++;
     log.info('image.taken', { id: record.id, source: record.source, bytes: record.size, takes: record.takes });
-    const bytes = await readFile(record.path);
+    const bytes = await readFile(record.rawPath ?? record.path);
     if (bytes.length === 0) throw new ImageDecodeError(`${record.name}: the file is empty (0 bytes)`);
     const prepared = await this.prepare(bytes, record.name, record.push?.fit ?? null);
     record.decoded = prepared.decoded;
@@ -625,7 +627,7 @@ export class Daemon implements Controller {
     const entry = { id: record.id, source: record.source, reason, at: new Date().toISOString(), movedTo: null as string | null, leftInPlace: null as string | null };
     this.rejections.unshift(entry);
     this.rejections.length = Math.min(this.rejections.length, RECENT_REJECTIONS);
-    const outcome = await moveToRejected(this.config.folder, record.id, record.path, reason);
+    const outcome = await moveToRejected(this.config.folder, record.id, record.rawPath ?? record.path, reason);
     if (outcome.moved) {
       entry.movedTo = outcome.to;
       log.info('image.moved-to-rejected', { id: record.id, to: outcome.to, reasonFile: outcome.reasonFile ?? undefined, reasonError: outcome.reasonError });
@@ -774,7 +776,7 @@ export class Daemon implements Controller {
     const known = this.thumbnails.get(key);
     if (known) return known;
     try {
-      const thumb = await sharp(record.path, { limitInputPixels: this.config.maxPixels }).rotate()
+      const thumb = await sharp(record.rawPath ? await readFile(record.rawPath) : record.path, { limitInputPixels: this.config.maxPixels }).rotate()
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside' }).jpeg({ quality: 75 }).toBuffer();
       if (this.thumbnails.size >= MAX_THUMBNAILS) this.thumbnails.delete(this.thumbnails.keys().next().value!);
       this.thumbnails.set(key, thumb);

@@ -13,15 +13,20 @@
 // crash. While it is away the known files stay known (the slideshow keeps what it
 // has); when it comes back it is rescanned and the differences are reported.
 import { EventEmitter } from 'node:events';
-import { watch as watchPath, promises as fsp, type FSWatcher as PathWatcher, type Stats } from 'node:fs';
+import { watch as watchPath, promises as fsp, type Dirent, type FSWatcher as PathWatcher, type Stats } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 export interface FolderFile {
-  /** Path relative to the folder, '/' separators: 'a.jpg', 'trip/b.png'. */
+  /**
+   * Path relative to the folder, '/' separators: 'a.jpg', 'trip/b.png'. A name that is not
+   * valid UTF-8 shows its stray bytes as \xNN: 'caf\xe9.jpg'.
+   */
   id: string;
-  /** Absolute path. */
+  /** Absolute path (for a name that is not UTF-8: the folder joined with the id, for display only). */
   path: string;
+  /** The real path's bytes, only where a name is not valid UTF-8 (a string path cannot name it). */
+  rawPath?: Buffer;
   size: number;
   mtimeMs: number;
 }
@@ -91,6 +96,39 @@ export function isReportableId(id: string, recursive: boolean): boolean {
   return isImageName(parts[parts.length - 1]!);
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodesAsUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file name's bytes as text: undefined when they are valid UTF-8 (Node names the file
+ * itself then); otherwise the valid parts as they are and every stray byte as \xNN.
+ */
+export function escapedName(bytes: Buffer): string | undefined {
+  if (decodesAsUtf8(bytes)) return undefined;
+  let text = '';
+  for (let at = 0; at < bytes.length; ) {
+    const lead = bytes[at]!;
+    const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    const sequence = bytes.subarray(at, at + length);
+    if (length > 0 && sequence.length === length && decodesAsUtf8(sequence)) {
+      text += strictUtf8.decode(sequence);
+      at += length;
+    } else {
+      text += `\\x${lead.toString(16).padStart(2, '0')}`;
+      at += 1;
+    }
+  }
+  return text;
+}
+
 interface Signature {
   size: number;
   mtimeMs: number;
@@ -106,7 +144,7 @@ interface KnownFile {
 /** A file seen but not yet complete: polled until it has settled. */
 interface Pending {
   id: string;
-  abs: string;
+  abs: string | Buffer;
   created: number;
   stableSince: number;
   last: Signature | undefined;
@@ -166,6 +204,10 @@ export class FolderSource extends EventEmitter<FolderSourceEvents> {
   private readonly logger: FolderSourceLog;
 
   private readonly known = new Map<string, KnownFile>();
+  /** Ids of files whose names are not UTF-8: chokidar cannot see them, a scan of our own does. */
+  private undecodable = new Set<string>();
+  private undecodableScan: Promise<void> | undefined;
+  private undecodableScanAgain = false;
   private readonly pending = new Map<string, Pending>();
   private watcher: FSWatcher | undefined;
   /** A plain fs.watch on the folder itself: says at once when it is deleted or moved away. */
@@ -339,6 +381,10 @@ export class FolderSource extends EventEmitter<FolderSourceEvents> {
         this.log('source.error', { folder: this.folder, id, where: 'unlink', message: errorMessage(error) }),
       );
     });
+    // A name that is not UTF-8 comes only as a raw event with U+FFFD in place of its stray bytes.
+    watcher.on('raw', (_event, name) => {
+      if (String(name).includes('\uFFFD') && generation === this.generation) this.rescanUndecodable(generation);
+    });
     watcher.on('unlinkDir', (target) => {
       if (generation === this.generation && path.resolve(target) === this.folder) void this.requestCheck();
     });
@@ -377,6 +423,13 @@ export class FolderSource extends EventEmitter<FolderSourceEvents> {
     ]);
     scanning = false;
     if (!ready || this.closed || generation !== this.generation) return;
+    const undecodable = await this.findUndecodable();
+    if (this.closed || generation !== this.generation) return;
+    for (const [id, abs] of undecodable) {
+      seen.add(id);
+      initial.push(this.track(id, abs).done);
+    }
+    this.undecodable = new Set(undecodable.keys());
 
     // Back after being away: what disappeared meanwhile is removed; what changed comes
     // as 'change' once its settle check is done.
@@ -421,6 +474,75 @@ export class FolderSource extends EventEmitter<FolderSourceEvents> {
     }
   }
 
+  // --- files whose names are not UTF-8 --------------------------------------------------
+
+  /**
+   * Files whose path (relative to the folder) has a name that is not valid UTF-8, by id.
+   * Node's fs.watch and readdir decode such names lossily and chokidar then loses the file;
+   * reading the folder as bytes finds it, and a Buffer path opens it.
+   */
+  private async findUndecodable(): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    const walk = async (dir: Buffer, prefix: string, strayAbove: boolean): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await fsp.readdir(dir, { encoding: 'buffer', withFileTypes: true }) as unknown as Dirent[];
+      } catch {
+        return; // gone or unreadable: the watcher reports the folder itself
+      }
+      for (const entry of entries) {
+        const bytes = entry.name as unknown as Buffer;
+        const escaped = escapedName(bytes);
+        const name = escaped ?? bytes.toString('utf8');
+        const id = prefix + name;
+        const abs = Buffer.concat([dir, Buffer.from('/'), bytes]);
+        const stray = strayAbove || escaped !== undefined;
+        if (entry.isDirectory()) {
+          const skipped = isHiddenOrTemporaryName(name) || (prefix === '' && name === REJECTED_FOLDER);
+          if (this.recursive && !skipped) await walk(abs, `${id}/`, stray);
+        } else if (stray && (entry.isFile() || entry.isSymbolicLink()) && isReportableId(id, this.recursive)) {
+          found.set(id, abs);
+        }
+      }
+    };
+    await walk(Buffer.from(this.folder), '', false);
+    return found;
+  }
+
+  /** Rescans for such names after a raw event showed one; one scan at a time, repeated if asked meanwhile. */
+  private rescanUndecodable(generation: number): void {
+    if (this.undecodableScan) {
+      this.undecodableScanAgain = true;
+      return;
+    }
+    this.undecodableScan = (async () => {
+      do {
+        this.undecodableScanAgain = false;
+        await this.reconcileUndecodable(generation);
+      } while (this.undecodableScanAgain && !this.closed && generation === this.generation);
+    })()
+      .catch((error: unknown) => this.log('source.error', { folder: this.folder, where: 'non-UTF-8 names', message: errorMessage(error) }))
+      .finally(() => {
+        this.undecodableScan = undefined;
+      });
+  }
+
+  private async reconcileUndecodable(generation: number): Promise<void> {
+    const found = await this.findUndecodable();
+    if (this.closed || generation !== this.generation) return;
+    // New or changed files go through the settle check; an unchanged one ends there quietly.
+    for (const [id, abs] of found) this.track(id, abs);
+    for (const id of this.undecodable) {
+      if (found.has(id)) continue;
+      const pending = this.pending.get(id);
+      if (pending) this.drop(pending);
+      if (!this.known.delete(id)) continue;
+      this.log('source.file-removed', { id });
+      this.emitSafe('remove', id);
+    }
+    this.undecodable = new Set(found.keys());
+  }
+
   // --- files ------------------------------------------------------------------------
 
   /** The chokidar `ignored` filter: names are judged always, extensions only for files. */
@@ -445,7 +567,7 @@ export class FolderSource extends EventEmitter<FolderSourceEvents> {
   }
 
   /** Starts (or refreshes) the settle check of a file that was added or changed. */
-  private track(id: string, abs: string): Pending {
+  private track(id: string, abs: string | Buffer): Pending {
     const now = Date.now();
     const existing = this.pending.get(id);
     if (existing) {
@@ -516,7 +638,9 @@ export class FolderSource extends EventEmitter<FolderSourceEvents> {
   }
 
   private complete(pending: Pending, stats: Stats, signature: Signature, now: number): void {
-    const file: FolderFile = { id: pending.id, path: pending.abs, size: stats.size, mtimeMs: stats.mtimeMs };
+    const file: FolderFile = typeof pending.abs === 'string'
+      ? { id: pending.id, path: pending.abs, size: stats.size, mtimeMs: stats.mtimeMs }
+      : { id: pending.id, path: path.join(this.folder, ...pending.id.split('/')), rawPath: pending.abs, size: stats.size, mtimeMs: stats.mtimeMs };
     const previous = this.known.get(pending.id);
     if (previous && sameSignature(previous.signature, signature)) return;
     this.known.set(pending.id, { file, signature });

@@ -40,13 +40,15 @@ async function freeName(dir: string, name: string): Promise<string> {
  * separators) to `folder/rejected/` keeping its subfolders, and writes `NAME.reason` beside it.
  * A name already taken there gets ' (2)', ' (3)'... Never throws: a failure is the outcome.
  */
-export async function moveToRejected(folder: string, id: string, file: string, reason: string, now = new Date()): Promise<RejectOutcome> {
+export async function moveToRejected(folder: string, id: string, file: string | Buffer, reason: string, now = new Date()): Promise<RejectOutcome> {
   const relative = id.split('/');
   const dir = path.join(folder, REJECTED_FOLDER, ...relative.slice(0, -1));
+  // A Buffer path (a name that is not UTF-8) ends in rejected/ under its id's readable name.
+  const fileDir = typeof file === 'string' ? path.dirname(file) : file.subarray(0, Math.max(1, file.lastIndexOf(0x2f)));
   let to: string;
   try {
     // Fails early, without creating rejected/, when the folder is read-only for us.
-    await fsp.access(path.dirname(file), constants.W_OK);
+    await fsp.access(fileDir, constants.W_OK);
     await fsp.mkdir(dir, { recursive: true });
     to = path.join(dir, await freeName(dir, relative[relative.length - 1]!));
     await fsp.rename(file, to);

@@ -6,7 +6,8 @@
 //   - animated GIF/WebP show their first frame; CMYK JPEG, 16-bit PNG, grey+alpha PNG and an
 //     ICC-profiled (Display P3) JPEG show the colours sharp's own sRGB conversion gives;
 //   - 1x1, 20000x100 and 100x20000 are shown; EXIF orientations 1-8 all end upright;
-//   - a directory named x.jpg and a symlink loop are ignored; odd names do not crash it;
+//   - a directory named x.jpg and a symlink loop are ignored; names with spaces, newlines and
+//     non-UTF-8 bytes are shown (the last ones escaped as \xNN in ids), or rejected under that name;
 //   - 5,000 files at once: /healthz keeps answering within 1 s, all of them join the slideshow.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -269,17 +270,32 @@ t.test('a directory named x.jpg, a symlink loop and odd names', async (t) => {
   t.ok(near(newline.screen.pixel(160, 90), [200, 10, 200], 3), 'a name with a newline is shown (its log line JSON-quoted)');
   t.ok(daemon.lines.every((line) => !line.startsWith('line.png')), 'the newline did not split a log line');
 
-  // A name that is not UTF-8: Node's fs.watch decodes it lossily, so the path it reports does
-  // not exist. Whatever happens to it, the daemon must keep running and showing.
-  const badName = Buffer.concat([Buffer.from('latin1-'), Buffer.from([0xe9, 0xff]), Buffer.from('.png')]);
+  // Names that are not UTF-8 (Latin-1 from an old camera or a zip file): Node decodes them
+  // lossily, so the folder source reads the folder as bytes. Shown, and named in the log and
+  // /status with the stray bytes as \\xNN; a broken one goes to rejected/ under that name.
+  const bytesPath = (name: string) => Buffer.concat([Buffer.from(`${dirs.folder}/`), Buffer.from(name, 'latin1')]);
+  const cafe = 'caf\\xe9.png';
+  const cafeShown = daemon.waitForNewLine(about('shown', cafe));
   await writeFile(join(dirs.root, 'incoming'), await solid([1, 2, 3]).png().toBuffer());
-  await rename(join(dirs.root, 'incoming'), Buffer.concat([Buffer.from(`${dirs.folder}/`), badName]));
-  await sleep(1500);
-  const after = await daemon.status();
-  const shownNonUtf8 = after.current.id.startsWith('latin1-');
-  t.comment(`non-UTF-8 name: ${shownNonUtf8 ? 'shown' : 'not shown'}; log: ${daemon.lines.filter((l) => l.includes('latin1-')).join(' | ') || '(nothing)'}`);
+  await rename(join(dirs.root, 'incoming'), bytesPath('caf\xe9.png'));
+  await cafeShown;
+  t.equal((await daemon.status()).current?.id, cafe, 'a Latin-1 name is shown, its id escaped');
+  t.ok(near((await daemon.screen()).pixel(160, 90), [1, 2, 3], 3), 'its picture is on screen');
+  const thumb = await fetch(await daemon.url(`/thumb.jpg?image=${encodeURIComponent(cafe)}`), { headers: daemon.headers() });
+  t.equal(thumb.status, 200, 'its thumbnail is made from the file read through its bytes');
+
+  const broken = 'broken-\\xff.jpg';
+  const rejected = daemon.waitForNewLine(about('image.rejected', broken));
+  const moved = daemon.waitForNewLine(about('image.moved-to-rejected', broken));
+  await writeFile(join(dirs.root, 'incoming'), 'not a picture');
+  await rename(join(dirs.root, 'incoming'), bytesPath('broken-\xff.jpg'));
+  await rejected;
+  await moved;
+  t.ok(existsSync(join(dirs.folder, 'rejected', broken)), 'a broken one is moved to rejected/ under its readable name');
+  t.notOk(existsSync(bytesPath('broken-\xff.jpg')), 'and is no longer in the folder');
+  t.equal(await readFile(join(dirs.folder, 'rejected', broken), 'utf8'), 'not a picture', 'intact');
   await showGood([60, 60, 200]);
-  t.equal(daemon.child.exitCode, null, 'the daemon runs after the non-UTF-8 name');
+  t.equal(daemon.child.exitCode, null, 'the daemon runs after the non-UTF-8 names');
 });
 
 t.test('5,000 files at once', async (t) => {

@@ -3,11 +3,12 @@
 // missing, deleted or unmounted, and close().
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
+  escapedName,
   FolderSource,
   isReportableId,
   type FolderFile,
@@ -251,6 +252,46 @@ t.test('recursive: false ignores subfolders; true reports them with / ids', asyn
   await rm(join(tree, 'sub'), { recursive: true });
   await recursive.waitFor('the removal of sub/a.jpg', () => recursive.named('remove').length === 1);
   t.same(recursive.named('remove').map((e) => e.id), ['sub/a.jpg'], 'a deleted subfolder removes its files');
+});
+
+t.test('names that are not UTF-8: found at start and live, read through their bytes, escaped as \\xNN in the id', async (t) => {
+  t.equal(escapedName(Buffer.from('plain.jpg')), undefined, 'a UTF-8 name needs no escaping');
+  t.equal(escapedName(Buffer.from('café.jpg')), undefined, 'nor does one with UTF-8 accents');
+  t.equal(escapedName(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x6a, 0x70, 0x67])), 'caf\\xe9.jpg', 'Latin-1 é');
+  t.equal(escapedName(Buffer.concat([Buffer.from('né'), Buffer.from([0xc3]), Buffer.from('.png')])), 'né\\xc3.png', 'a cut UTF-8 sequence beside a whole one');
+
+  const bytesPath = (dir: string, ...parts: Buffer[]) => Buffer.concat([Buffer.from(dir), ...parts.flatMap((part) => [Buffer.from('/'), part])]);
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
+  const dir = tempFolder(t);
+  await writeFile(bytesPath(dir, latin1('caf\xe9.jpg')), jpeg(100));
+  await writeFile(bytesPath(dir, latin1('notes-\xe9.txt')), 'not an image');
+  await writeFile(bytesPath(dir, latin1('.hidden-\xe9.jpg')), jpeg(10));
+  await writeFile(join(dir, 'plain.jpg'), jpeg(50));
+  const { waitFor, named, source, logs } = await watchFolder(t, { folder: dir });
+  t.same(named('add').map((e) => e.id).sort(), ['caf\\xe9.jpg', 'plain.jpg'], 'at start: the Latin-1 name is found, escaped; not the text file or the hidden one');
+  const cafe = named('add', 'caf\\xe9.jpg')[0]!.file!;
+  t.same(cafe.rawPath, bytesPath(dir, latin1('caf\xe9.jpg')), 'rawPath holds the real bytes');
+  t.equal((await readFile(cafe.rawPath!)).length, 100, 'and reads the file');
+  t.equal(named('add', 'plain.jpg')[0]!.file!.rawPath, undefined, 'a UTF-8 name has no rawPath');
+
+  // Live: added, rewritten, deleted.
+  await writeFile(join(dir, 'incoming'), jpeg(200));
+  await rename(join(dir, 'incoming'), bytesPath(dir, latin1('na\xefve.jpg')));
+  await waitFor('the live non-UTF-8 add', () => named('add', 'na\\xefve.jpg').length === 1);
+  await writeFile(bytesPath(dir, latin1('caf\xe9.jpg')), jpeg(300));
+  await waitFor('its change', () => named('change', 'caf\\xe9.jpg').length === 1);
+  t.equal(named('change', 'caf\\xe9.jpg')[0]!.file!.size, 300);
+  await rm(bytesPath(dir, latin1('na\xefve.jpg')));
+  await waitFor('its removal', () => named('remove', 'na\\xefve.jpg').length === 1);
+  t.same(source.files().map((f) => f.id), ['caf\\xe9.jpg', 'plain.jpg']);
+  t.ok(logs.some((l) => l.event === 'source.file-removed' && l.fields.id === 'na\\xefve.jpg'), 'the removal is logged');
+
+  // Recursive: a subfolder whose own name is not UTF-8.
+  const tree = tempFolder(t);
+  await mkdir(bytesPath(tree, latin1('f\xeate')));
+  await writeFile(bytesPath(tree, latin1('f\xeate'), Buffer.from('a.jpg')), jpeg(10));
+  const recursive = await watchFolder(t, { folder: tree, recursive: true });
+  t.same(recursive.named('add').map((e) => e.id), ['f\\xeate/a.jpg'], 'a file under a non-UTF-8 subfolder');
 });
 
 t.test('a folder missing at start is waited for', async (t) => {
