@@ -1,0 +1,75 @@
+// A websocket client of the daemon's protocol (docs/protocol.md) for tests and benchmarks:
+// keeps every message it gets, and waits for a reply by request id or for any message.
+import { WebSocket } from 'ws';
+
+export type Message = Record<string, any>;
+
+export class WsClient {
+  readonly messages: Message[] = [];
+  readonly events: Message[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** Keep only events (not replies) in `messages`: a long-running client must not grow for ever. */
+  forgetReplies = false;
+  private waiters: { check: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  private listeners: ((m: Message) => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const message = JSON.parse(data.toString()) as Message;
+      if ('event' in message) this.events.push(message);
+      else if (!this.forgetReplies) this.messages.push(message);
+      for (const listener of this.listeners) listener(message);
+      for (const waiter of [...this.waiters]) {
+        if (waiter.check(message)) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.resolve(message);
+        }
+      }
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('error', () => {});
+  }
+
+  /** Calls `listener` with every message from now on. */
+  onMessage(listener: (m: Message) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The first message (kept, or to come) for which `check` is true. */
+  wait(check: (m: Message) => boolean, what: string, timeoutMs = 30_000): Promise<Message> {
+    const found = this.messages.find(check) ?? this.events.find(check);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.check !== check);
+        reject(new Error(`timed out waiting for ${what}; last messages: ${JSON.stringify(this.messages.slice(-5))}`));
+      }, timeoutMs);
+      this.waiters.push({ check, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+    });
+  }
+
+  reply(id: unknown, timeoutMs?: number): Promise<Message> {
+    return this.wait((m) => 'ok' in m && m.id === id, `the reply to ${JSON.stringify(id)}`, timeoutMs);
+  }
+
+  /** Sends a request and resolves with its reply. */
+  request(request: Message, timeoutMs?: number): Promise<Message> {
+    this.ws.send(JSON.stringify(request));
+    return this.reply(request.id, timeoutMs);
+  }
+
+  send(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+}
+
+/** Opens `ws://.../ws` with the token (if any) in the Authorization header. */
+export function openWs(url: string, token: string | null = null): Promise<WsClient> {
+  const ws = new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : undefined, perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(new WsClient(ws)));
+    ws.once('unexpected-response', (_request, response) => reject(new Error(`the upgrade was refused: HTTP ${response.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
