@@ -30,8 +30,9 @@ DEFAULT_DATA = os.path.join(HERE, "data")
 SHAVE = srnet.SCALE
 
 
-def load_validation(data_dir=DEFAULT_DATA):
-    folder = os.path.join(data_dir, "val")
+def load_validation(data_dir=DEFAULT_DATA, folder=None):
+    """The validation photos (data/val/, or any folder of photos), cropped to even size."""
+    folder = folder or os.path.join(data_dir, "val")
     if not os.path.isdir(folder):
         raise SystemExit(f"no validation photos in {folder}: run /usr/bin/python3 models/training/fetch_data.py first")
     names = sorted(f for f in os.listdir(folder) if f.endswith(".png"))
@@ -89,12 +90,15 @@ def main():
     ap.add_argument("models", nargs="+")
     ap.add_argument("--protocol", choices=["both", "bicubic", "realistic"], default="both")
     ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--photos", help="measure on this folder of photos instead (e.g. data/bench/set5)")
     ap.add_argument("--per-image", action="store_true")
     ap.add_argument("--write-metrics", action="store_true", help="store the results in each model file's metrics")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    if args.photos and args.write_metrics:
+        ap.error("--write-metrics stores the validation photos' scores: not with --photos")
     torch.set_num_threads(args.threads)
-    images = load_validation(args.data)
+    images = load_validation(args.data, args.photos)
     protocols = ["bicubic", "realistic"] if args.protocol == "both" else [args.protocol]
     for path in args.models:
         net = srnet.load_json(path)

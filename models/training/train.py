@@ -76,12 +76,21 @@ class TrainingPhotos:
         return lr, hr
 
 
-def load_training_photos(data_dir, limit=None):
-    folder = os.path.join(data_dir, "train")
-    if not os.path.isdir(folder):
-        raise SystemExit(f"no training photos in {folder}: run /usr/bin/python3 models/training/fetch_data.py first")
-    names = sorted(f for f in os.listdir(folder) if f.endswith(".png"))[:limit]
-    return [Image.open(os.path.join(folder, n)).convert("RGB") for n in names]
+def training_folder(data_dir, name):
+    """Where fetch_data.py puts a training set: the Debian photos in train/, the others in sets/NAME/."""
+    return os.path.join(data_dir, "train") if name == "debian" else os.path.join(data_dir, "sets", name)
+
+
+def load_training_photos(data_dir, sets=("debian",), limit=None):
+    photos = []
+    for name in sets:
+        folder = training_folder(data_dir, name)
+        if not os.path.isdir(folder):
+            raise SystemExit(f"no training photos in {folder}: run /usr/bin/python3 models/training/fetch_data.py "
+                             f"--sets {name} first")
+        names = sorted(f for f in os.listdir(folder) if f.endswith(".png"))[:limit]
+        photos += [Image.open(os.path.join(folder, n)).convert("RGB") for n in names]
+    return photos
 
 
 def synthetic_photo(seed=1, size=(192, 160)):
@@ -162,8 +171,17 @@ def trained_start(path, device):
         with open(path) as f:
             model = json.load(f)
         state = srnet.from_json_dict(model, torch.float32).state_dict()
-        return {"net": state, "step": int(model["metrics"].get("trainingSteps", 0)), "rng": None}
+        return {"net": state, "step": int(model["metrics"].get("trainingSteps", 0)), "rng": None,
+                "sets": model["metrics"].get("trainingSets", "debian")}
     return torch.load(path, map_location=device)
+
+
+def union_of_sets(*lists):
+    """The training sets a model has seen, over every stage ("debian,t91" + "t91,bsd200")."""
+    seen = []
+    for sets in lists:
+        seen += [s for s in sets.split(",") if s and s not in seen]
+    return ",".join(seen)
 
 
 def charbonnier(a, b, eps=1e-3):
@@ -222,6 +240,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default=evaluate.DEFAULT_DATA)
+    ap.add_argument("--sets", default="debian",
+                    help="training sets, comma-separated: debian (redistributable), t91, bsd200, div2k-grey "
+                         "(research-only; fetch_data.py --sets ...)")
     ap.add_argument("--run-dir", help="checkpoints and log (default models/training/runs/<arch>)")
     ap.add_argument("--out", help="model file (default models/<arch>.json; --quick: a temp file)")
     ap.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
@@ -256,7 +277,7 @@ def main():
         log_file.write(line + "\n")
         log_file.flush()
 
-    have_data = os.path.isdir(os.path.join(args.data, "train"))
+    have_data = os.path.isdir(training_folder(args.data, "debian"))
     if args.quick:
         # Two small photos when fetched, else a procedural image: CI needs no download.
         photos = load_training_photos(args.data)[:2] if have_data else [synthetic_photo(1), synthetic_photo(2)]
@@ -264,7 +285,7 @@ def main():
             photos = [p.resize((p.width // 4, p.height // 4), Image.LANCZOS) for p in photos]
         images = []  # no PSNR in the quick run
     else:
-        photos = load_training_photos(args.data)
+        photos = load_training_photos(args.data, args.sets.split(","))
         images = evaluate.load_validation(args.data)
     have_val = os.path.isdir(os.path.join(args.data, "val"))
     test_source = evaluate.load_validation(args.data)[0][1] if have_val else synthetic_photo(3)
@@ -277,6 +298,7 @@ def main():
         sys.exit(f"{args.arch}: {net.macs_per_input_pixel()} MAC per input pixel, but its limit is {limit}")
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, cycle_start = 0, 0  # cycle_start: where the learning-rate cycle began
+    seen_sets = args.sets  # every set the network has trained on, earlier stages included
     ckpt_path = os.path.join(args.run_dir, "checkpoint.pt")
     if (args.resume or args.export_only) and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path, map_location=device)
@@ -285,6 +307,7 @@ def main():
         step = ckpt["step"]
         rng.setstate(ckpt["rng"])
         cycle_start = step if args.new_cycle else ckpt.get("cycleStart", 0)
+        seen_sets = union_of_sets(ckpt.get("sets", "debian"), args.sets)
         log(f"resumed {ckpt_path} at step {step}")
     elif args.export_only:
         sys.exit(f"no checkpoint at {ckpt_path}")
@@ -292,15 +315,20 @@ def main():
         start = trained_start(args.grow_from, device)
         grow(net, start["net"], log)
         step = cycle_start = start["step"]
+        seen_sets = union_of_sets(start.get("sets", "debian"), args.sets)
         if start["rng"] is not None:
             rng.setstate(start["rng"])
-    extra = {"trainingSteps": step}
+    extra = {"trainingSteps": step, "trainingSets": seen_sets}
     if args.export_only:
         export(net.cpu(), args.out, test_luma, images, log, extra)
         return
 
+    small = [p for p in photos if min(p.size) // 2 < args.patch]
+    if small:  # a few T91 images are under 96 px: no room for a patch
+        photos = [p for p in photos if min(p.size) // 2 >= args.patch]
+        log(f"{len(small)} photos smaller than 2 x {args.patch} px left out")
     log(f"{args.arch}: {net.params()} params, {net.macs_per_input_pixel()} MAC/px, {len(photos)} photos, "
-        f"device {device}, {args.steps} steps of {args.batch}x{args.patch}^2")
+        f"sets {args.sets}, device {device}, {args.steps} steps of {args.batch}x{args.patch}^2")
     data = TrainingPhotos(photos, args.realistic_versions, rng)
     net.train()
     t0, running, first_step = time.time(), 0.0, step
@@ -326,7 +354,7 @@ def main():
             data.refresh()
         if step % args.checkpoint_every == 0 or step == args.steps:
             torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng.getstate(),
-                        "arch": args.arch, "cycleStart": cycle_start}, ckpt_path + ".tmp")
+                        "arch": args.arch, "cycleStart": cycle_start, "sets": seen_sets}, ckpt_path + ".tmp")
             os.replace(ckpt_path + ".tmp", ckpt_path)
     net.eval()
     extra["trainingSteps"] = step
