@@ -39,8 +39,6 @@ import { SrCancelled, SrThread, type SrPriority, type SrResult } from '../sr/sr-
 const SR_CROSSFADE_MS = 500;
 /** /healthz and the watchdog: frames are "being produced" when the last one is this recent (the display thread presents at least once a second). */
 const FRAME_STALE_MS = 3000;
-/** After SR fails, it is tried again this much later. */
-const SR_RETRY_MS = 30_000;
 const RECENT_TIMINGS = 12;
 /** Pushed images being decoded at once, over all clients: a burst cannot exhaust memory. */
 const MAX_PUSHES_IN_FLIGHT = 8;
@@ -117,6 +115,8 @@ export class Daemon implements Controller {
   private screen!: ScreenThread;
   private sr: SrThread | null = null;
   private srProblem: string | null = null;
+  /** When SR worked again after failing (null: it never failed). */
+  private srRecoveredAt: string | null = null;
   private cache!: SrCache;
   private source!: FolderSource;
   private http: HttpService | null = null;
@@ -235,6 +235,7 @@ export class Daemon implements Controller {
     try {
       this.sr = await SrThread.open(model.path);
       log.info('sr.ready', { model: this.sr.model, engine: this.sr.description });
+      this.sr.onReopened = (engine) => log.info('sr.reopened', { engine });
     } catch (error) {
       this.srProblem = `the SR engine could not start: ${(error as Error).message}`;
       log.error('sr.unavailable', { message: (error as Error).message, fallback: 'resampled pictures' });
@@ -274,6 +275,14 @@ export class Daemon implements Controller {
         const count = Number(url.searchParams.get('count') ?? 1);
         this.sr?.failNext(count);
         return text(`the next ${count} SR jobs fail`);
+      });
+      // Breaks the SR engine through GL: its context destroyed, or reopened `count` times with shaders that do not compile.
+      routes.set('POST /test/break-sr', (_request, url) => {
+        const fault = url.searchParams.get('fault') === 'context' ? 'context' : 'shader';
+        const count = Number(url.searchParams.get('count') ?? 1);
+        log.warn('test.break-sr', { fault, count });
+        this.sr?.breakEngine(fault, count);
+        return text(`SR engine broken: ${fault}`);
       });
     }
     // Remote control: the websocket, the web page, Prometheus metrics.
@@ -514,26 +523,36 @@ export class Daemon implements Controller {
       onScreen.srJobId = null;
       timing.srMs = Math.round(result.ms);
       this.counters.srDone++;
-      this.srProblem = null;
+      const recovered = this.srProblem !== null;
+      if (recovered) {
+        log.info('sr.recovered', { id: onScreen.id, failures: this.counters.srFailed, was: this.srProblem });
+        this.srProblem = null;
+        this.srRecoveredAt = new Date().toISOString();
+      }
       log.info('sr.done', { id: onScreen.id, ms: timing.srMs, steps: prepared.placement.srSteps, size: `${result.image.width}x${result.image.height}` });
       this.emitSrDone(timing, { type: 'sr-done', id: onScreen.id, ms: Math.round(performance.now() - started), srMs: timing.srMs, cache: 'miss' });
       void this.cache.put(key, result.image);
       if (onScreen.token !== this.showToken) return;
       onScreen.state = 'super-resolved';
       this.showPicture(this.spec(prepared, result.image), this.config.transition === 'cut' ? 0 : SR_CROSSFADE_MS, timing, 'final', started);
-      this.notifyStatus();
+      this.notifyStatus(recovered ? 'SR works again' : undefined);
     } catch (error) {
       onScreen.srJobId = null;
       if (error instanceof SrCancelled) return;
       this.counters.srFailed++;
-      this.srProblem = `SR failed: ${(error as Error).message}; showing the resampled picture, retrying in ${SR_RETRY_MS / 1000} s`;
-      log.error('sr.failed', { id: onScreen.id, message: (error as Error).message, retryInS: SR_RETRY_MS / 1000 });
+      const retryS = this.config.srRetryS;
+      this.srProblem = `SR failed: ${(error as Error).message}; showing the resampled picture, retrying in ${retryS} s`;
+      log.error('sr.failed', { id: onScreen.id, message: (error as Error).message, fallback: 'resampled picture', retryInS: retryS });
       if (onScreen.token !== this.showToken) return;
       onScreen.state = 'sr-failed';
       this.notifyStatus();
+      if (this.srRetryTimer) clearTimeout(this.srRetryTimer);
       this.srRetryTimer = setTimeout(() => {
-        if (onScreen.token === this.showToken && onScreen.state === 'sr-failed') void this.superResolve(onScreen, timing, started);
-      }, SR_RETRY_MS);
+        this.srRetryTimer = null;
+        if (onScreen.token !== this.showToken || onScreen.state !== 'sr-failed') return;
+        log.info('sr.retry', { id: onScreen.id });
+        void this.superResolve(onScreen, timing, started);
+      }, retryS * 1000);
     }
   }
 
@@ -890,10 +909,13 @@ export class Daemon implements Controller {
     }, Math.max(100, usec / 2000)));
   }
 
-  private notifyStatus(): void {
+  /** STATUS= for systemctl status: one line (a driver's multi-line log is flattened and cut). */
+  private notifyStatus(note?: string): void {
     const what = !this.scheduledOn ? 'screen off (schedule)'
       : this.onScreen ? `showing ${this.onScreen.id} (${this.onScreen.state})` : 'waiting for pictures';
-    sdNotify(`STATUS=${what}${this.srProblem && this.sr ? `; ${this.srProblem}` : ''}`);
+    const extra = this.srProblem && this.sr ? this.srProblem : note;
+    const line = `${what}${extra ? `; ${extra}` : ''}`.replace(/\s+/g, ' ');
+    sdNotify(`STATUS=${line.length > 300 ? `${line.slice(0, 299)}…` : line}`);
   }
 
   status(): Record<string, unknown> {
@@ -912,7 +934,10 @@ export class Daemon implements Controller {
       },
       gpu: opened.gl,
       model: this.sr ? { name: this.sr.model, engine: this.sr.description } : null,
-      sr: { available: this.sr !== null, pending: this.sr?.pending ?? 0, problem: this.srProblem },
+      sr: {
+        available: this.sr !== null, working: this.sr !== null && this.srProblem === null, pending: this.sr?.pending ?? 0,
+        problem: this.srProblem, failures: this.counters.srFailed, recoveredAt: this.srRecoveredAt,
+      },
       paused: this.pausedFlag,
       current: current ? {
         id: current.id, source: record?.source ?? null, name: record?.name ?? null, path: record?.path ?? null, state: current.state,

@@ -1,5 +1,6 @@
 // Starts an SR engine for a batch: the GPU one (one offscreen GL context, one set of
 // compiled programs) or the CPU reference. Shared by `uprez upscale` and `uprez eval`.
+import type { GL, GLShader } from 'node-drm-gbm-egl';
 import type { SrModel, Upscaler } from './model.js';
 import { createCpuUpscaler } from './cpu/cpu-reference.js';
 
@@ -7,25 +8,41 @@ export interface EngineOptions {
   backend: 'gpu' | 'cpu';
   /** Largest tile side on the GPU (default: the GPU's limit). */
   tile?: number;
+  /**
+   * Fault injection (tests): every shader is compiled from a source the driver rejects, and the
+   * program-binary cache is not used, so opening fails in glCompileShader with the driver's log.
+   */
+  brokenShaders?: boolean;
 }
 
 export interface Engine {
   upscaler: Upscaler;
   /** One line for the user: which engine, which GPU, how the programs were obtained. */
   description: string;
+  /** False once the engine's GL context is gone: nothing more may be drawn with it (GL would crash). */
+  contextAlive(): boolean;
+  /** Fault injection (tests): destroys the GL context under the engine, as a GPU reset would. */
+  loseContext(): void;
   close(): void;
 }
 
 export async function openEngine(model: SrModel, options: EngineOptions): Promise<Engine> {
   if (options.backend === 'cpu') {
     const upscaler = createCpuUpscaler(model);
-    return { upscaler, description: 'cpu (TypeScript reference)', close: () => upscaler.close() };
+    return {
+      upscaler, description: 'cpu (TypeScript reference)', contextAlive: () => true, loseContext: () => undefined, close: () => upscaler.close(),
+    };
   }
   const { openHeadless } = await import('node-drm-gbm-egl');
   const { createGpuUpscaler } = await import('./gpu/gpu-engine.js');
   const display = openHeadless({ width: 1, height: 1 });
+  const gl = display.gl;
+  // Without a current context glGetString answers nothing (and a draw or a read would crash).
+  const contextAlive = () => gl.getParameter(gl.RENDERER) !== '';
   try {
-    const upscaler = createGpuUpscaler(display.gl, model, { maxTileSize: options.tile });
+    const upscaler = options.brokenShaders
+      ? createGpuUpscaler(withBrokenShaders(gl), model, { maxTileSize: options.tile, cacheDir: null })
+      : createGpuUpscaler(gl, model, { maxTileSize: options.tile });
     const stats = upscaler.programStats;
     const programs = stats.loaded > 0 && stats.compiled === 0
       ? `${stats.loaded} programs from the cache`
@@ -33,8 +50,10 @@ export async function openEngine(model: SrModel, options: EngineOptions): Promis
     return {
       upscaler,
       description: `gpu (${display.info.glRenderer}, ${programs} in ${Math.round(stats.ms)} ms)`,
+      contextAlive,
+      loseContext: () => display.close(),
       close: () => {
-        upscaler.close();
+        if (contextAlive()) upscaler.close(); // a lost context took the engine's GL objects with it
         display.close();
       },
     };
@@ -42,4 +61,18 @@ export async function openEngine(model: SrModel, options: EngineOptions): Promis
     display.close();
     throw error;
   }
+}
+
+/** The GL binding, but every shader source ends with a line no GLSL compiler accepts. */
+function withBrokenShaders(gl: GL): GL {
+  // The proxy's target is an empty object: the binding's own properties are read-only, and a proxy may not change those.
+  return new Proxy({} as GL, {
+    get(_target, property) {
+      if (property === 'shaderSource') {
+        return (shader: GLShader, source: string) => gl.shaderSource(shader, `${source}\nthis line does not compile (uprez fault injection);\n`);
+      }
+      const value = Reflect.get(gl, property) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(gl) : value;
+    },
+  });
 }

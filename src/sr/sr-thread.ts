@@ -3,7 +3,7 @@
 // cancelled (its picture left the screen or was replaced).
 import { Worker } from 'node:worker_threads';
 import type { RasterImage } from './model.js';
-import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
+import type { SrFault, SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
 
 export type SrPriority = 'now' | 'ahead';
 
@@ -43,8 +43,10 @@ export class SrThread {
   private readonly queue: Queued[] = [];
   private running: Queued | null = null;
   private closed = false;
+  /** Called when the engine was opened again after it broke (its new description). */
+  onReopened: ((description: string) => void) | null = null;
 
-  private constructor(private readonly worker: Worker, readonly model: string, readonly description: string) {
+  private constructor(private readonly worker: Worker, readonly model: string, public description: string) {
     worker.on('message', (event: SrWorkerEvent) => this.onEvent(event));
     const fail = (message: string) => {
       this.closed = true;
@@ -106,6 +108,11 @@ export class SrThread {
     this.worker.postMessage({ type: 'fail-next', count } satisfies SrJobRequest);
   }
 
+  /** Test hook: breaks the engine through GL (see SrJobRequest 'break'). */
+  breakEngine(fault: SrFault, count: number): void {
+    this.worker.postMessage({ type: 'break', fault, count } satisfies SrJobRequest);
+  }
+
   async close(graceMs = 1000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -132,6 +139,11 @@ export class SrThread {
   }
 
   private onEvent(event: SrWorkerEvent): void {
+    if (event.type === 'reopened') {
+      this.description = event.description;
+      this.onReopened?.(event.description);
+      return;
+    }
     if (event.type !== 'done' && event.type !== 'failed') return;
     const item = this.running;
     if (!item || item.jobId !== event.jobId) return;

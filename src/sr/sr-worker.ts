@@ -1,9 +1,13 @@
 // The SR thread: owns a headless GL context and the GPU SR engine, and runs one job at a time.
 // A 1080p -> 4K job takes seconds on a small GPU; in a worker it never stalls the event loop
 // (HTTP, the watchdog) nor the display thread's frames.
+//
+// An engine that breaks (its GL context is lost, or a job fails in GL) is dropped and opened
+// again, with its shaders compiled again, at the next job: SR recovers by itself on retry.
 import { parentPort, workerData } from 'node:worker_threads';
 import { deprioritiseNewRasterizerThreads, deprioritiseThisThread, threadIds } from './background-priority.js';
 import { loadModel } from './load-model.js';
+import type { SrModel } from './model.js';
 import { openEngine, type Engine } from './open-engine.js';
 import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
 
@@ -14,16 +18,33 @@ function post(event: SrWorkerEvent, transfer: ArrayBuffer[] = []): void {
   port.postMessage(event, transfer);
 }
 
-let engine: Engine;
+/** Test hooks: engine opens left that compile broken shaders; jobs left that fail in JS. */
+let brokenShaderOpens = 0;
+let failNext = 0;
+
+async function openWarmEngine(model: SrModel): Promise<Engine> {
+  const brokenShaders = brokenShaderOpens > 0;
+  if (brokenShaders) brokenShaderOpens--;
+  const opened = await openEngine(model, { backend: 'gpu', tile: input.tile, brokenShaders });
+  try {
+    // A tiny job first: the driver compiles its shader variants at the first draw (seconds on
+    // llvmpipe), which would otherwise land on the first picture's SR.
+    const warm = { width: 24, height: 16, channels: 3 as const, data: new Uint8Array(24 * 16 * 3).fill(128) };
+    opened.upscaler.upscale(warm, { steps: 1, size: { width: 60, height: 40 } });
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
+  return opened;
+}
+
+let model: SrModel;
+let engine: Engine | null;
 try {
-  const model = loadModel(input.modelPath);
+  model = loadModel(input.modelPath);
   const started = performance.now();
   const threadsBefore = threadIds();
-  engine = await openEngine(model, { backend: 'gpu', tile: input.tile });
-  // A tiny job first: the driver compiles its shader variants at the first draw (seconds on
-  // llvmpipe), which would otherwise land on the first picture's SR.
-  const warm = { width: 24, height: 16, channels: 3 as const, data: new Uint8Array(24 * 16 * 3).fill(128) };
-  engine.upscaler.upscale(warm, { steps: 1, size: { width: 60, height: 40 } });
+  engine = await openWarmEngine(model);
   const lowered = deprioritiseNewRasterizerThreads(threadsBefore) + (deprioritiseThisThread() ? 1 : 0);
   const description = lowered > 0 ? `${engine.description}, ${lowered} thread${lowered === 1 ? '' : 's'} at low CPU priority` : engine.description;
   post({ type: 'ready', model: model.name, description, ms: performance.now() - started });
@@ -32,28 +53,66 @@ try {
   process.exit(0);
 }
 
-/** Test hook: the next jobs fail as a shader that does not compile or a lost context would. */
-let failNext = 0;
+function dropEngine(): void {
+  engine?.close();
+  engine = null;
+}
 
-port.on('message', (request: SrJobRequest) => {
-  if (request.type === 'close') {
-    engine.close();
-    port.close();
-    return;
-  }
-  if (request.type === 'fail-next') {
-    failNext = request.count;
-    return;
-  }
+async function runJob(request: Extract<SrJobRequest, { type: 'job' }>): Promise<void> {
   const started = performance.now();
   try {
     if (failNext > 0) {
       failNext--;
       throw new Error('SR failed (forced by a test hook)');
     }
-    const image = engine.upscaler.upscale(request.image, { steps: request.steps, size: request.size });
+    if (engine && !engine.contextAlive()) {
+      dropEngine();
+      throw new Error('the SR engine lost its GL context; it is opened again at the next job');
+    }
+    if (!engine) {
+      try {
+        engine = await openWarmEngine(model);
+      } catch (error) {
+        throw new Error(`the SR engine could not be opened again: ${(error as Error).message}`);
+      }
+      post({ type: 'reopened', description: engine.description });
+    }
+    let image;
+    try {
+      image = engine.upscaler.upscale(request.image, { steps: request.steps, size: request.size });
+    } catch (error) {
+      // A GL error may leave the context in any state: start the next job on a fresh engine.
+      if ((error as Error).name.startsWith('GL')) dropEngine();
+      throw error;
+    }
     post({ type: 'done', jobId: request.jobId, image, ms: performance.now() - started }, [image.data.buffer as ArrayBuffer]);
   } catch (error) {
     post({ type: 'failed', jobId: request.jobId, message: (error as Error).message, ms: performance.now() - started });
   }
+}
+
+// One message at a time, in order: a job that reopens the engine finishes before the next starts.
+let handling: Promise<void> = Promise.resolve();
+port.on('message', (request: SrJobRequest) => {
+  handling = handling.then(async () => {
+    switch (request.type) {
+      case 'close':
+        dropEngine();
+        port.close();
+        return;
+      case 'fail-next':
+        failNext = request.count;
+        return;
+      case 'break':
+        // The engine breaks now; it is opened again at the next job (with broken shaders `count` times).
+        if (request.fault === 'context') engine?.loseContext();
+        else {
+          brokenShaderOpens = request.count;
+          dropEngine();
+        }
+        return;
+      case 'job':
+        await runJob(request);
+    }
+  });
 });
