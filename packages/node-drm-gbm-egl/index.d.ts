@@ -567,6 +567,20 @@ export interface Display {
   readPixels(): Buffer;
   /** Releases everything; KMS restores the CRTC that was there before. Idempotent. */
   close(): void;
+  /**
+   * KMS only: whether the screen is connected now and the modes it offers, as the kernel last
+   * probed them (no re-probe: HDMI hot-plug, the kernel's connector poll or a status forced in
+   * /sys/class/drm keep it current). Cheap enough to call every second or two.
+   */
+  connectorState?(): { connected: boolean; modes: ModeInfo[] };
+  /** KMS only: the screen went away; the CRTC stops scanning out and the next present() sets the mode again. */
+  suspend?(): void;
+  /**
+   * KMS only, while suspended: the next present() sets this mode ('WxH' or 'WxH@Hz' as openDisplay
+   * takes it; '' the preferred one). A new size gets new buffers, and `width`, `height`, `info` change;
+   * the GL context and its objects stay. Throws DisplayError 'mode-not-available' with the modes offered.
+   */
+  setMode?(mode: string): void;
 }
 
 export interface ModeInfo {

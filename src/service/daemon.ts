@@ -179,6 +179,16 @@ export class Daemon implements Controller {
     this.screen.on('first-frame', (pictureId, at) => this.onFirstFrame(pictureId, at));
     this.screen.on('shown', (report) => this.onShown(report));
     this.screen.on('error-message', (message) => log.warn('display.error', { message }));
+    this.screen.on('screen-lost', (connector) => {
+      log.warn('display.disconnected', { connector });
+      sdNotify(`STATUS=the screen on ${connector} is disconnected; waiting for it`);
+    });
+    this.screen.on('screen-back', (back) => {
+      log.info('display.reconnected', { connector: back.connector, mode: back.mode, modeBefore: back.modeBefore, note: back.note ?? undefined });
+      this.notifyStatus();
+      // Another size: the picture on screen is planned and composed again for it.
+      if (back.resized && this.onScreen) void this.showImage(this.onScreen.id, 'resume');
+    });
     this.screen.on('failed', (message) => {
       log.error('display.failed', { message });
       sdNotify(`STATUS=display failed: ${message}`);
@@ -707,7 +717,14 @@ export class Daemon implements Controller {
     };
     // The picture on screen is never evicted (a prefetched one may be: forget() drops it).
     const protect = new Set([this.onScreen?.id].filter((id): id is string => Boolean(id)));
-    const evicted = await this.pushes.add(pushed, bytes, protect);
+    let evicted: string[] = [];
+    try {
+      evicted = await this.pushes.add(pushed, bytes, protect);
+    } catch (error) {
+      // Not stored (the disk is full, say): shown now all the same, once, like keep: false.
+      pushed.keep = false;
+      log.warn('push.not-stored', { id: pushed.id, name, message: (error as Error).message, shown: 'once, not kept in the slideshow' });
+    }
     for (const id of evicted) this.forget(id);
     const record = this.addPushedRecord(pushed);
     record.takes++;

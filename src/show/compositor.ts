@@ -112,13 +112,25 @@ export class Compositor {
   private readonly scratchBackground: GLTexture;
   private capture: Canvas | null = null;
 
-  constructor(private readonly gl: GL, readonly screen: Size, readonly rotate: Rotation) {
+  constructor(private readonly gl: GL, private screenSize: Size, readonly rotate: Rotation) {
     this.vertices = gl.createBuffer();
     this.copy = this.link(copySource, ['u_image']);
     this.bicubic = this.link(bicubicSource, ['u_image', 'u_size']);
     this.mixer = this.link(mixSource, ['u_from', 'u_to', 'u_mix']);
     this.scratch = this.newTexture(gl.NEAREST);
     this.scratchBackground = this.newTexture(gl.NEAREST);
+  }
+
+  get screen(): Size {
+    return this.screenSize;
+  }
+
+  /** The screen's size changed (another mode): canvases already composed are scaled to it. */
+  resize(size: Size): void {
+    if (size.width === this.screenSize.width && size.height === this.screenSize.height) return;
+    this.screenSize = { ...size };
+    this.release(this.capture);
+    this.capture = null;
   }
 
   /** Composes a picture into a new canvas texture (free it with `release`). */

@@ -36,4 +36,8 @@ export type DisplayEvent =
   | { type: 'capture'; requestId: number; width: number; height: number; data: Uint8Array; pictureId: number }
   | { type: 'error'; requestId: number | null; message: string }
   | { type: 'fatal'; message: string }
+  /** KMS: the connector reads disconnected (the screen was unplugged or switched off); nothing is presented. */
+  | { type: 'screen-lost'; connector: string }
+  /** KMS: the screen is connected again and shows the current picture, at `mode` (`resized` when its size changed). */
+  | { type: 'screen-back'; connector: string; mode: string; width: number; height: number; resized: boolean; modeBefore: string; note: string | null }
   | { type: 'closed' };

@@ -40,6 +40,8 @@ const compositor = new Compositor(display.gl, { width: display.width, height: di
 const framePeriodMs = 1000 / (display.refreshHz > 0 ? display.refreshHz : 60);
 /** With nothing changing, a frame is still presented this often: it proves the path is alive. */
 const KEEPALIVE_MS = 1000;
+/** KMS: how often the connector's status is read (a screen unplugged, or plugged in again). */
+const CONNECTOR_CHECK_MS = 2000;
 
 interface Transition {
   pictureId: number;
@@ -59,6 +61,9 @@ let lastAmount = 0;
 let blank = false;
 let dirty = true;
 let closing = false;
+/** False while the KMS screen is unplugged: nothing is presented, the frame loop still beats. */
+let screenConnected = true;
+let lastConnectorCheck = 0;
 let lastPresent = 0;
 let wake: (() => void) | null = null;
 
@@ -128,9 +133,51 @@ function handle(request: DisplayRequest): void {
 
 let pendingCut: { pictureId: number; composeMs: number } | null = null;
 
+/** Reads the connector's status now and then: a screen that went away or came back. */
+function checkConnector(now: number): void {
+  if (!display.connectorState || now - lastConnectorCheck < CONNECTOR_CHECK_MS) return;
+  lastConnectorCheck = now;
+  const state = display.connectorState();
+  if (screenConnected && !state.connected) screenLost();
+  else if (!screenConnected && state.connected && state.modes.length > 0) screenBack();
+}
+
+function screenLost(): void {
+  screenConnected = false;
+  display.suspend?.();
+  post({ type: 'screen-lost', connector: display.info.connector ?? '' });
+}
+
+/** The screen is back (maybe another one): its mode is set again at the next frame, at the new size if it changed. */
+function screenBack(): void {
+  const before = { width: display.width, height: display.height, mode: display.info.mode };
+  let note: string | null = null;
+  try {
+    display.setMode!(input.screen.mode ?? '');
+  } catch (error) {
+    // The configured mode is not offered by this screen: its preferred one then.
+    note = `${(error as Error).message}; using the screen's preferred mode`;
+    display.setMode!('');
+  }
+  compositor.resize({ width: display.width, height: display.height });
+  screenConnected = true;
+  dirty = true;
+  post({
+    type: 'screen-back', connector: display.info.connector ?? '', mode: display.info.mode, width: display.width, height: display.height,
+    resized: display.width !== before.width || display.height !== before.height, modeBefore: before.mode, note,
+  });
+}
+
 /** Presents the frame drawn; returns the time since the previous frame was presented. */
 async function present(): Promise<number> {
-  await display.present();
+  try {
+    await display.present();
+  } catch (error) {
+    // A screen unplugged between two checks can make the page flip fail: that is no crash.
+    lastConnectorCheck = 0;
+    checkConnector(performance.now());
+    if (screenConnected) throw error;
+  }
   const now = performance.now();
   const interval = now - lastPresent;
   lastPresent = now;
@@ -142,6 +189,17 @@ async function present(): Promise<number> {
 async function frameLoop(): Promise<void> {
   while (!closing) {
     const now = performance.now();
+    checkConnector(now);
+    if (!screenConnected) {
+      // No screen to show on: pictures and transitions wait for it; the heartbeat says the thread is alive.
+      heartbeat[0] = Date.now();
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, CONNECTOR_CHECK_MS);
+      });
+      wake = null;
+      continue;
+    }
     if (transition && !blank) {
       const t = transition;
       if (t.start < 0) t.start = now;

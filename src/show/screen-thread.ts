@@ -35,6 +35,21 @@ export declare interface ScreenThread {
   on(event: 'failed', listener: (message: string) => void): this;
   /** A request the display thread could not carry out (e.g. a picture it could not compose); it goes on. */
   on(event: 'error-message', listener: (message: string) => void): this;
+  /** KMS: the screen was unplugged (or switched off); uprez goes on, nothing is presented. */
+  on(event: 'screen-lost', listener: (connector: string) => void): this;
+  /** KMS: the screen is back and shows the current picture; with `resized`, scaled until it is composed again at the new size. */
+  on(event: 'screen-back', listener: (back: ScreenBack) => void): this;
+}
+
+export interface ScreenBack {
+  connector: string;
+  mode: string;
+  modeBefore: string;
+  width: number;
+  height: number;
+  resized: boolean;
+  /** Why the mode is not the configured one, when it is not. */
+  note: string | null;
 }
 
 export class ScreenThread extends EventEmitter {
@@ -167,6 +182,18 @@ export class ScreenThread extends EventEmitter {
       case 'fatal':
         this.fail(event.message);
         break;
+      case 'screen-lost':
+        this.emit('screen-lost', event.connector);
+        break;
+      case 'screen-back': {
+        // The size pictures are planned for from now on.
+        this.opened.width = event.width;
+        this.opened.height = event.height;
+        this.opened.info = { ...this.opened.info, mode: event.mode };
+        const { type: _type, ...back } = event;
+        this.emit('screen-back', back satisfies ScreenBack);
+        break;
+      }
       default:
         break;
     }

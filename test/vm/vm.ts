@@ -7,7 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -155,6 +155,20 @@ $bb mount -t devtmpfs dev /host/dev
 # Writable space on /run only: /tmp stays the host's, since the repository may live there.
 $bb mount -t tmpfs run /host/run
 $bb chroot /host /sbin/modprobe virtio-gpu || say failed '{"error":"modprobe virtio-gpu"}'
+# Options on the kernel command line: uprez.share=DIR mounts the host's DIR read-write at the
+# same path (the photo folder and state); uprez.net=1 brings up the network (qemu user-net).
+share=; net=
+for arg in $($bb cat /proc/cmdline); do
+  case "$arg" in uprez.share=*) share="\${arg#uprez.share=}" ;; uprez.net=1) net=1 ;; esac
+done
+if [ -n "$share" ]; then
+  $bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 share "/host$share" || say failed '{"error":"mounting the share"}'
+fi
+if [ -n "$net" ]; then
+  $bb chroot /host /sbin/modprobe virtio_net || say failed '{"error":"modprobe virtio_net"}'
+  $bb ip link set lo up
+  $bb ip addr add 10.0.2.15/24 dev eth0 && $bb ip link set eth0 up || say failed '{"error":"configuring eth0"}'
+fi
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /host/dev/dri/card0 ] && break; $bb sleep 0.5; done
 # Something on the text console, so the host can see it come back after close().
 printf '\\n  uprez VM test: the text console\\n' > /dev/tty1
@@ -166,6 +180,11 @@ while read -r command; do
     start*) ${guestCommand} \${command#start} </dev/null & pid=$! ;;
     uprez*) ( ${uprezCommand} \${command#uprez} </dev/null; say exited "{\\"code\\":$?}" ) & ;;
     term-uprez) $bb kill -TERM $($bb pidof node) ;;  # the only node running by then (busybox has no pkill)
+    kill-uprez) $bb kill -KILL $($bb pidof node) ;;
+    # The kernel's own switch of a connector's status (as an unplugged cable reads): off, or detect.
+    connector-off|connector-detect)
+      for status in /host/sys/class/drm/card*-Virtual-1/status; do echo "\${command#connector-}" > "$status"; done
+      say connector "{\\"status\\":\\"$($bb cat /host/sys/class/drm/card*-Virtual-1/status)\\"}" ;;
     flip) $bb kill -USR2 $pid ;;
     stop) $bb kill -TERM $pid; wait $pid; say exited "{\\"code\\":$?}" ;;
     poweroff) break ;;
@@ -180,7 +199,8 @@ export function buildInitramfs(tools: VmTools, guestScript: string): string {
   const env = 'HOME=/run TMPDIR=/run XDG_CACHE_HOME=/run/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
   const guestCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${guestScript}`;
   // The product itself, as `npm start` runs it: bin/uprez, its logs on the serial line.
-  const uprezCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${join(repoRoot, 'bin', 'uprez')}`;
+  // inotify does not see the host's writes to a 9p share: chokidar polls there (as on NFS or SMB).
+  const uprezCommand = `$bb env -i ${env} CHOKIDAR_USEPOLLING=1 CHOKIDAR_INTERVAL=300 $bb chroot /host ${process.execPath} ${join(repoRoot, 'bin', 'uprez')}`;
   const script = initScript(NINEP_MODULES, guestCommand, uprezCommand);
   // A new busybox or kernel package (same paths) must give a new archive too.
   const versions = [tools.busybox, ...tools.modules].map((file) => statSync(file).mtimeMs);
@@ -224,6 +244,26 @@ export function readPpm(data: Buffer): Screen {
   return { width, height, pixels };
 }
 
+export interface BootOptions {
+  /** The virtio-gpu's screen (its preferred mode); 1920x1080 by default. */
+  width?: number;
+  height?: number;
+  memoryMiB?: number;
+  /** A host folder the guest mounts read-write at the same path (the rest of the host is read-only). */
+  share?: string;
+  /** Forwards the host's 127.0.0.1:hostPort to the guest's guestPort (the guest is 10.0.2.15). */
+  forward?: { hostPort: number; guestPort: number };
+}
+
+/** A TCP port free on the host's loopback now. */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export class TestVm {
   readonly log: string[] = [];
   private readonly announcements: Announcement[] = [];
@@ -253,16 +293,31 @@ export class TestVm {
   }
 
   /** Boots the VM; qemu is killed when this process exits, whatever happens. */
-  static async boot(tools: VmTools, initramfs: string, workDir: string): Promise<TestVm> {
+  static async boot(tools: VmTools, initramfs: string, workDir: string, options: BootOptions = {}): Promise<TestVm> {
     const monitorPath = join(workDir, 'monitor.sock');
+    const { width = 1920, height = 1080, share, forward } = options;
+    const kernelOptions = ['console=ttyS0', 'loglevel=3', 'vt.global_cursor_default=0', 'panic=-1'];
+    const extra: string[] = [];
+    if (share) {
+      if (/\s/.test(share)) throw new Error(`the share's path must have no spaces: ${share}`);
+      extra.push('-virtfs', `local,path=${share},mount_tag=share,security_model=none`);
+      kernelOptions.push(`uprez.share=${share}`);
+    }
+    if (forward) {
+      // restrict=on: the guest reaches nothing outside; only the forwarded port, on the host's loopback only.
+      extra.push('-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${forward.hostPort}-10.0.2.15:${forward.guestPort}`,
+        '-device', 'virtio-net-pci,netdev=net0');
+      kernelOptions.push('uprez.net=1');
+    }
     const qemu = spawn(tools.qemu, [
       '-accel', 'tcg', '-nodefaults', '-no-reboot', '-display', 'none', '-vga', 'none',
       // -cpu max: the prebuilt sharp (libvips) needs x86-64-v2 instructions that qemu's default CPU model lacks.
-      '-cpu', 'max', '-m', '2048', '-smp', '2',
+      '-cpu', 'max', '-m', String(options.memoryMiB ?? 2048), '-smp', '2',
       '-kernel', tools.kernel, '-initrd', initramfs,
-      '-append', 'console=ttyS0 loglevel=3 vt.global_cursor_default=0 panic=-1',
+      '-append', kernelOptions.join(' '),
       '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-      '-device', 'virtio-gpu-pci,xres=1920,yres=1080',
+      '-device', `virtio-gpu-pci,xres=${width},yres=${height}`,
+      ...extra,
       '-monitor', `unix:${monitorPath},server,nowait`,
       '-serial', 'stdio',
     ], { stdio: ['pipe', 'pipe', 'pipe'] });

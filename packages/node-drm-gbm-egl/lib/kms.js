@@ -208,7 +208,13 @@ class KmsDisplay {
 
   constructor(handle) {
     this.#native = handle;
-    const facts = handle.describe();
+    this.#describe();
+    // The screen is the EGL window surface: framebuffer 0.
+    this.gl = createGL({ defaultFramebuffer: 0 });
+  }
+
+  #describe() {
+    const facts = this.#native.describe();
     this.width = facts.width;
     this.height = facts.height;
     this.refreshHz = facts.refreshHz;
@@ -223,8 +229,30 @@ class KmsDisplay {
       glVendor: facts.glVendor,
       eglVersion: facts.eglVersion,
     });
-    // The screen is the EGL window surface: framebuffer 0.
-    this.gl = createGL({ defaultFramebuffer: 0 });
+  }
+
+  /** Whether the screen is connected now, and its modes (as the kernel last probed them). */
+  connectorState() {
+    return this.#native.connectorState();
+  }
+
+  /** The screen went away: stop scanning out; the next present() sets the mode again. */
+  suspend() {
+    const error = this.#native.suspend();
+    if (error) process.emitWarning(`node-drm-gbm-egl: ${error}`);
+  }
+
+  /** While suspended: the next present() uses this mode ('WxH' or 'WxH@Hz', as openDisplay takes). */
+  setMode(requested) {
+    const state = this.#native.connectorState();
+    const connector = { name: this.info.connector, modes: state.modes };
+    const mode = chooseMode({ path: this.info.card }, connector, requested || undefined);
+    try {
+      this.#native.setMode(mode.name);
+    } catch (error) {
+      throw toDisplayError(error, this.info.card);
+    }
+    this.#describe();
   }
 
   async present() {

@@ -65,6 +65,9 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
       InstanceMethod<&KmsDisplay::Present>("present"),
       InstanceMethod<&KmsDisplay::Close>("close"),
       InstanceMethod<&KmsDisplay::Describe>("describe"),
+      InstanceMethod<&KmsDisplay::ConnectorState>("connectorState"),
+      InstanceMethod<&KmsDisplay::Suspend>("suspend"),
+      InstanceMethod<&KmsDisplay::SetMode>("setMode"),
     });
   }
 
@@ -176,19 +179,28 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     eglVersion_ = eglQueryString(eglDisplay_, EGL_VERSION);
     if (!eglBindAPI(EGL_OPENGL_ES_API)) ThrowKms(env, "egl", "eglBindAPI(GLES) failed: " + EglErrorName());
 
-    EGLConfig config = ChooseXrgbConfig(env);
+    config_ = ChooseXrgbConfig(env);
     const EGLint contextAttributes[] = {EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE};
-    context_ = eglCreateContext(eglDisplay_, config, EGL_NO_CONTEXT, contextAttributes);
+    context_ = eglCreateContext(eglDisplay_, config_, EGL_NO_CONTEXT, contextAttributes);
     if (context_ == EGL_NO_CONTEXT) ThrowKms(env, "egl", "eglCreateContext(GLES2) failed: " + EglErrorName());
-    eglSurface_ = eglCreatePlatformWindowSurface(eglDisplay_, config, surface_, nullptr);
+    CreateWindowSurface(env);
+    ReadGlFacts();
+  }
+
+  // The EGL window surface over the GBM surface, made current with the context.
+  void CreateWindowSurface(Napi::Env env) {
+    eglSurface_ = eglCreatePlatformWindowSurface(eglDisplay_, config_, surface_, nullptr);
     // An EGL 1.4 display may only have the older entry point (same surface on Mesa).
     if (eglSurface_ == EGL_NO_SURFACE) {
-      eglSurface_ = eglCreateWindowSurface(eglDisplay_, config, reinterpret_cast<EGLNativeWindowType>(surface_), nullptr);
+      eglSurface_ = eglCreateWindowSurface(eglDisplay_, config_, reinterpret_cast<EGLNativeWindowType>(surface_), nullptr);
     }
     if (eglSurface_ == EGL_NO_SURFACE) ThrowKms(env, "egl", "eglCreatePlatformWindowSurface failed: " + EglErrorName());
     if (!eglMakeCurrent(eglDisplay_, eglSurface_, eglSurface_, context_)) {
       ThrowKms(env, "egl", "eglMakeCurrent failed: " + EglErrorName());
     }
+  }
+
+  void ReadGlFacts() {
     auto glString = [](GLenum name) {
       const GLubyte* value = glGetString(name);
       return value != nullptr ? std::string(reinterpret_cast<const char*>(value)) : std::string();
@@ -444,6 +456,76 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     return restoreError;
   }
 
+  // { connected, modes: [DescribeMode...] } as the kernel knows it now, without
+  // a re-probe (cheap enough to poll): HDMI's hot-plug interrupt, the kernel's own connector poll
+  // or a forced status in sysfs keep it current.
+  Napi::Value ConnectorState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) ThrowKms(env, "closed", "connectorState() after close()");
+    drmModeConnector* connector = drmModeGetConnectorCurrent(fd_, connectorId_);
+    Napi::Object result = Napi::Object::New(env);
+    Napi::Array modes = Napi::Array::New(env);
+    result.Set("connected", connector != nullptr && connector->connection == DRM_MODE_CONNECTED);
+    if (connector != nullptr) {
+      for (int i = 0; i < connector->count_modes; i++) {
+        modes.Set(modes.Length(), DescribeMode(env, connector->modes[i]));
+      }
+      drmModeFreeConnector(connector);
+    }
+    result.Set("modes", modes);
+    return result;
+  }
+
+  // The screen went away: the CRTC stops scanning out (so the buffers are free again), and the
+  // next present() sets the mode again. Returns "" or why the kernel refused.
+  Napi::Value Suspend(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) ThrowKms(env, "closed", "suspend() after close()");
+    if (flipPending_) DrainPendingFlip();
+    std::string error;
+    if (modeSet_ && drmModeSetCrtc(fd_, crtcId_, 0, 0, 0, nullptr, 0, nullptr) != 0) {
+      error = std::string("turning CRTC ") + std::to_string(crtcId_) + " off failed: " + std::strerror(errno);
+    }
+    modeSet_ = false;
+    if (shownBo_ != nullptr) gbm_surface_release_buffer(surface_, shownBo_);
+    shownBo_ = nullptr;
+    return Napi::String::New(env, error);
+  }
+
+  // setMode(name): the next present() sets this mode of the connector's list (the screen came
+  // back, maybe another one). A new size gets new GBM and EGL surfaces; the GL context and
+  // everything in it (textures, programs) stay. Call it while suspended.
+  Napi::Value SetMode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "setMode(modeName)");
+    if (closed_) ThrowKms(env, "closed", "setMode() after close()");
+    if (modeSet_) ThrowKms(env, "mode-in-use", "setMode() while the mode is on screen: suspend() first");
+    std::string modeName = info[0].As<Napi::String>().Utf8Value();
+    drmModeConnector* connector = drmModeGetConnectorCurrent(fd_, connectorId_);
+    if (connector == nullptr) ThrowKms(env, "no-connected-connector", connectorName_ + " is gone", errno);
+    std::unique_ptr<drmModeConnector, decltype(&drmModeFreeConnector)> connectorOwner(connector, drmModeFreeConnector);
+    const drmModeModeInfo* chosen = nullptr;
+    for (int i = 0; i < connector->count_modes; i++) {
+      const drmModeModeInfo& mode = connector->modes[i];
+      if (ModeName(mode) != modeName) continue;
+      if (chosen == nullptr || (mode.type & DRM_MODE_TYPE_PREFERRED)) chosen = &mode;
+    }
+    if (chosen == nullptr) ThrowKms(env, "mode-not-available", connectorName_ + " has no mode " + modeName);
+    bool resized = chosen->hdisplay != mode_.hdisplay || chosen->vdisplay != mode_.vdisplay;
+    mode_ = *chosen;
+    if (resized) {
+      eglMakeCurrent(eglDisplay_, EGL_NO_SURFACE, EGL_NO_SURFACE, context_);
+      eglDestroySurface(eglDisplay_, eglSurface_);
+      eglSurface_ = EGL_NO_SURFACE;
+      gbm_surface_destroy(surface_);  // its buffers' framebuffers go with them
+      surface_ = gbm_surface_create(gbm_, mode_.hdisplay, mode_.vdisplay, GBM_FORMAT_XRGB8888,
+                                    GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
+      if (surface_ == nullptr) ThrowKms(env, "gbm", "gbm_surface_create failed", errno);
+      CreateWindowSurface(env);
+    }
+    return info.This();
+  }
+
   Napi::Value Describe(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object result = Napi::Object::New(env);
@@ -477,6 +559,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
   EGLDisplay eglDisplay_ = EGL_NO_DISPLAY;
   EGLContext context_ = EGL_NO_CONTEXT;
   EGLSurface eglSurface_ = EGL_NO_SURFACE;
+  EGLConfig config_ = nullptr;
   bool eglInitialized_ = false;
   gbm_bo* shownBo_ = nullptr;    // on screen now
   gbm_bo* pendingBo_ = nullptr;  // queued by a page flip

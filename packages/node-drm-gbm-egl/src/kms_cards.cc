@@ -71,7 +71,7 @@ uint32_t CurrentCrtcOf(int fd, const drmModeConnector& connector) {
   return crtcId;
 }
 
-static Napi::Object DescribeMode(Napi::Env env, const drmModeModeInfo& mode) {
+Napi::Object DescribeMode(Napi::Env env, const drmModeModeInfo& mode) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("width", mode.hdisplay);
   result.Set("height", mode.vdisplay);

@@ -22,6 +22,9 @@ double ModeRefreshHz(const drmModeModeInfo& mode);
 // "1920x1080@60", "1920x1080@59.94", "1920x1080i@50" (interlaced).
 std::string ModeName(const drmModeModeInfo& mode);
 
+// { width, height, refreshHz, preferred, interlaced, name }: a mode as listCards() reports it.
+Napi::Object DescribeMode(Napi::Env env, const drmModeModeInfo& mode);
+
 // The CRTC a connector is shown on right now (through its current encoder), 0 when none.
 uint32_t CurrentCrtcOf(int fd, const drmModeConnector& connector);
 
