@@ -668,3 +668,21 @@ export class DisplayError extends Error {
  * (path or abstract name). Returns false, doing nothing, when the variable is unset.
  */
 export function sdNotify(state: string): boolean;
+
+/** Bytes the live GL contexts of this process (every thread's) hold through the binding. */
+export interface GpuMemory {
+  /** Texture images (texImage2D), every level and face; not mipmaps made by generateMipmap. */
+  textureBytes: number;
+  /** Renderbuffer storage (renderbufferStorage). */
+  renderbufferBytes: number;
+  /** Buffer data (bufferData). */
+  bufferBytes: number;
+  /** Contexts holding any of it. */
+  contexts: number;
+}
+/**
+ * What the GL contexts of this process hold through the binding: not the window system's own
+ * buffers (the headless display's presentation framebuffers, a KMS display's scanout buffers),
+ * nor the driver's overhead. On llvmpipe this memory is part of the process's RSS.
+ */
+export function gpuMemory(): GpuMemory;

@@ -3,3 +3,4 @@ export { GLError, GLShaderError, DisplayError } from './lib/errors.js';
 export { openHeadless } from './lib/headless.js';
 export { listCards, openDisplay } from './lib/kms.js';
 export { sdNotify } from './lib/notify.js';
+export { gpuMemory } from './lib/gpu-memory.js';

@@ -15,8 +15,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace drm_gbm_egl {
@@ -229,6 +232,100 @@ size_t BytesPerPixel(GLenum format, GLenum type) {
     case GL_FLOAT: case GL_UNSIGNED_INT: return channels * 4;
     default: return 0;
   }
+}
+
+// ---- GPU memory held through this binding ---------------------------------------
+//
+// The bytes of texture images, renderbuffer storage and buffer data created through
+// these functions, per context and object, so a long-running process can watch them
+// (gpuMemory() below; on llvmpipe they are also part of the process's RSS). Not
+// counted: what the window system owns (the headless display's two presentation
+// framebuffers made in headless.cc, a KMS display's GBM scanout buffers), mipmaps
+// from generateMipmap, and what the driver keeps beside the images.
+//
+// Process-wide on purpose (every worker thread's contexts together), so guarded by a
+// mutex. A record is keyed by its context: a destroyed context's records are dropped
+// when gpuMemory() finds eglQueryContext failing on it.
+enum class GpuObject { kTexture = 0, kRenderbuffer = 1, kBuffer = 2 };
+
+struct GpuMemoryKey {
+  EGLDisplay display;
+  EGLContext context;
+  int kind;
+  GLuint name;
+  int part;  // a texture's target and level; 0 otherwise
+  bool operator<(const GpuMemoryKey& o) const {
+    return std::tie(context, kind, name, part, display) < std::tie(o.context, o.kind, o.name, o.part, o.display);
+  }
+};
+
+std::mutex gpuMemoryMutex;
+std::map<GpuMemoryKey, size_t> gpuMemory;
+
+// Records that the object bound as `binding` in the current context now holds `bytes`.
+void RecordGpuBytes(GpuObject kind, GLenum binding, int part, size_t bytes) {
+  EGLContext context = eglGetCurrentContext();
+  if (context == EGL_NO_CONTEXT) return;
+  GLint name = 0;
+  glGetIntegerv(binding, &name);
+  if (name == 0) return;  // nothing bound: GL raised an error, nothing was allocated
+  GpuMemoryKey key{eglGetCurrentDisplay(), context, static_cast<int>(kind), static_cast<GLuint>(name), part};
+  std::lock_guard<std::mutex> lock(gpuMemoryMutex);
+  if (bytes == 0) gpuMemory.erase(key);
+  else gpuMemory[key] = bytes;
+}
+
+// Forgets every record of object `name` of `kind` in the current context (deleted).
+void ForgetGpuObject(GpuObject kind, GLuint name) {
+  EGLContext context = eglGetCurrentContext();
+  if (context == EGL_NO_CONTEXT || name == 0) return;
+  std::lock_guard<std::mutex> lock(gpuMemoryMutex);
+  for (auto it = gpuMemory.begin(); it != gpuMemory.end();) {
+    if (it->first.context == context && it->first.kind == static_cast<int>(kind) && it->first.name == name) it = gpuMemory.erase(it);
+    else ++it;
+  }
+}
+
+size_t RenderbufferBytesPerPixel(GLenum internalFormat) {
+  switch (internalFormat) {
+    case GL_STENCIL_INDEX8: return 1;
+    case GL_RGBA4: case GL_RGB5_A1: case GL_RGB565: case GL_DEPTH_COMPONENT16: return 2;
+    case GL_RGB8_OES: return 3;
+    default: return 4;  // RGBA8, DEPTH24_STENCIL8, DEPTH_COMPONENT24/32
+  }
+}
+
+// gpuMemory() -> {textureBytes, renderbufferBytes, bufferBytes, contexts}: what the
+// live contexts of this process hold through the binding.
+Napi::Value GpuMemoryUsage(const Napi::CallbackInfo& info) {
+  size_t totals[3] = {0, 0, 0};
+  std::set<EGLContext> contexts;
+  {
+    std::lock_guard<std::mutex> lock(gpuMemoryMutex);
+    std::map<EGLContext, bool> alive;
+    for (auto it = gpuMemory.begin(); it != gpuMemory.end();) {
+      const GpuMemoryKey& key = it->first;
+      auto known = alive.find(key.context);
+      if (known == alive.end()) {
+        EGLint id = 0;
+        known = alive.emplace(key.context, eglQueryContext(key.display, key.context, EGL_CONFIG_ID, &id) == EGL_TRUE).first;
+      }
+      if (!known->second) {
+        it = gpuMemory.erase(it);
+        continue;
+      }
+      contexts.insert(key.context);
+      totals[key.kind] += it->second;
+      ++it;
+    }
+  }
+  eglGetError();  // a failed query above leaves an EGL error on this thread: clear it
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("textureBytes", Napi::Number::New(info.Env(), static_cast<double>(totals[0])));
+  result.Set("renderbufferBytes", Napi::Number::New(info.Env(), static_cast<double>(totals[1])));
+  result.Set("bufferBytes", Napi::Number::New(info.Env(), static_cast<double>(totals[2])));
+  result.Set("contexts", Napi::Number::New(info.Env(), static_cast<double>(contexts.size())));
+  return result;
 }
 
 // Bytes GL reads or writes for a width x height image with the given row alignment.
@@ -741,7 +838,11 @@ Napi::Value TexImage2D(const Napi::CallbackInfo& info) {
     pixels = CheckedPixels(a, 8, width, height, format, type, GL_UNPACK_ALIGNMENT);
   }
   glTexImage2D(target, level, internalFormat, width, height, border, format, type, pixels);
-  return a.Done();
+  Napi::Value done = a.Done();
+  GLenum binding = target == GL_TEXTURE_2D ? GL_TEXTURE_BINDING_2D : GL_TEXTURE_BINDING_CUBE_MAP;
+  size_t bytes = static_cast<size_t>(width) * static_cast<size_t>(height) * BytesPerPixel(format, type);
+  RecordGpuBytes(GpuObject::kTexture, binding, static_cast<int>(target) * 64 + level, bytes);
+  return done;
 }
 
 Napi::Value TexSubImage2D(const Napi::CallbackInfo& info) {
@@ -775,6 +876,7 @@ Napi::Value DeleteTexture(const Napi::CallbackInfo& info) {
   Args a(info, "deleteTexture");
   GLuint texture = a.Handle(0);
   glDeleteTextures(1, &texture);
+  ForgetGpuObject(GpuObject::kTexture, texture);
   return a.Done();
 }
 
@@ -833,14 +935,21 @@ Napi::Value BindRenderbuffer(const Napi::CallbackInfo& info) {
 
 Napi::Value RenderbufferStorage(const Napi::CallbackInfo& info) {
   Args a(info, "renderbufferStorage");
-  glRenderbufferStorage(a.Uint(0), a.Uint(1), a.Int(2), a.Int(3));
-  return a.Done();
+  GLenum internalFormat = a.Uint(1);
+  GLsizei width = a.Int(2);
+  GLsizei height = a.Int(3);
+  glRenderbufferStorage(a.Uint(0), internalFormat, width, height);
+  Napi::Value done = a.Done();
+  RecordGpuBytes(GpuObject::kRenderbuffer, GL_RENDERBUFFER_BINDING, 0,
+                 static_cast<size_t>(width) * static_cast<size_t>(height) * RenderbufferBytesPerPixel(internalFormat));
+  return done;
 }
 
 Napi::Value DeleteRenderbuffer(const Napi::CallbackInfo& info) {
   Args a(info, "deleteRenderbuffer");
   GLuint renderbuffer = a.Handle(0);
   glDeleteRenderbuffers(1, &renderbuffer);
+  ForgetGpuObject(GpuObject::kRenderbuffer, renderbuffer);
   return a.Done();
 }
 
@@ -863,15 +972,21 @@ Napi::Value BufferData(const Napi::CallbackInfo& info) {
   Args a(info, "bufferData");
   GLenum target = a.Uint(0);
   GLenum usage = a.Uint(2);
+  size_t bytes;
   if (a.Raw(1).IsNumber()) {
     GLint size = a.Int(1);
     if (size < 0) a.Throw("the size must not be negative");
     glBufferData(target, size, nullptr, usage);
+    bytes = static_cast<size_t>(size);
   } else {
     Args::Bytes data = a.View(1);
     glBufferData(target, static_cast<GLsizeiptr>(data.length), data.data, usage);
+    bytes = data.length;
   }
-  return a.Done();
+  Napi::Value done = a.Done();
+  GLenum binding = target == GL_ELEMENT_ARRAY_BUFFER ? GL_ELEMENT_ARRAY_BUFFER_BINDING : GL_ARRAY_BUFFER_BINDING;
+  RecordGpuBytes(GpuObject::kBuffer, binding, 0, bytes);
+  return done;
 }
 
 Napi::Value BufferSubData(const Napi::CallbackInfo& info) {
@@ -887,6 +1002,7 @@ Napi::Value DeleteBuffer(const Napi::CallbackInfo& info) {
   Args a(info, "deleteBuffer");
   GLuint buffer = a.Handle(0);
   glDeleteBuffers(1, &buffer);
+  ForgetGpuObject(GpuObject::kBuffer, buffer);
   return a.Done();
 }
 
@@ -1296,6 +1412,7 @@ void InitGL(Napi::Env env, Napi::Object exports) {
     gl.Set(entry.name, Napi::Function::New(env, entry.function, entry.name, data));
   }
   exports.Set("gl", gl);
+  exports.Set("gpuMemory", Napi::Function::New(env, GpuMemoryUsage, "gpuMemory"));
 }
 
 }  // namespace drm_gbm_egl
