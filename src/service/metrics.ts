@@ -2,8 +2,9 @@
 // Prometheus text format (prom-client, on a registry of our own, never the global one).
 // Counters and histograms follow the daemon's events (controller.events: DaemonEvent); the
 // cache, websocket, event-loop and screen figures are read from controller.status() at scrape
-// time, so they are never stale. prom-client's default process metrics (CPU, memory, GC, event
+// time, so they are never stale; the GPU memory from the GL binding's own count. prom-client's default process metrics (CPU, memory, GC, event
 // loop lag, handles) come along.
+import { gpuMemory } from 'node-drm-gbm-egl';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Controller, DaemonEvent } from './controller.js';
 import type { Route } from './http.js';
@@ -94,6 +95,17 @@ export function createMetrics(controller: Controller, extra: MetricsExtra): Metr
   statusGauge('uprez_event_loop_delay_p99_seconds', 'Main thread event-loop delay, 99th percentile', (s) => {
     const ms = numberAt(s, 'eventLoopDelayMs', 'p99');
     return ms === null ? null : ms / 1000;
+  });
+  new Gauge({
+    // Counted by the GL binding for every thread's context (on llvmpipe, also part of the RSS).
+    name: 'uprez_gpu_memory_bytes', help: 'GPU memory the process holds in textures, renderbuffers and buffers, by kind (window-system buffers not included)',
+    labelNames: ['kind'], registers: [registry],
+    collect() {
+      const memory = gpuMemory();
+      this.set({ kind: 'texture' }, memory.textureBytes);
+      this.set({ kind: 'renderbuffer' }, memory.renderbufferBytes);
+      this.set({ kind: 'buffer' }, memory.bufferBytes);
+    },
   });
   new Gauge({
     name: 'uprez_websocket_clients', help: 'Websocket connections open now', registers: [registry],
