@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import type { RasterImage } from '../sr/model.js';
+import { DiskWrites } from './disk-writes.js';
 
 export const ENTRY_FORMAT = 'raw + crc32';
 
@@ -115,6 +116,7 @@ export class SrCache {
   private readonly entries = new Map<string, Entry>();
   private totalBytes = 0;
   private readonly counts = { hits: 0, misses: 0, writes: 0, evictions: 0, corruptDropped: 0, writeErrors: 0 };
+  private readonly diskWrites = new DiskWrites('cache');
 
   private constructor(private readonly dir: string, private readonly maxBytes: number) {}
 
@@ -184,7 +186,7 @@ export class SrCache {
 
   /**
    * Stores `image` under `key` atomically, then evicts least recently used entries to fit.
-   * Never throws for a disk problem (full, read-only, removed): counts it in writeErrors.
+   * Never throws for a disk problem (full, read-only, removed): logs it and counts it in writeErrors.
    * An entry larger than maxBytes is not stored.
    */
   async put(key: string, image: RasterImage): Promise<void> {
@@ -207,11 +209,13 @@ export class SrCache {
         await file.close();
       }
       await rename(temp, this.pathOf(key));
-    } catch {
+    } catch (error) {
       this.counts.writeErrors++;
+      this.diskWrites.failed(this.pathOf(key), error, 'an SR result');
       await removeQuietly(temp);
       return;
     }
+    this.diskWrites.succeeded(this.pathOf(key));
     this.counts.writes++;
     this.remember(key, { bytes });
     await this.evict();

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fit } from '../plan/placement.js';
+import { DiskWrites } from '../service/disk-writes.js';
 
 export interface PushedImage {
   id: string;
@@ -23,19 +24,25 @@ export interface PushStoreLimits {
 
 async function writeAtomically(path: string, data: Buffer | string): Promise<void> {
   const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const file = await open(temporary, 'w');
   try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await open(temporary, 'w');
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined); // a half-written temporary file takes space for nothing
+    throw error;
   }
-  await rename(temporary, path);
 }
 
 export class PushStore {
   private readonly entries = new Map<string, PushedImage>();
   private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new DiskWrites('push');
 
   private constructor(readonly dir: string, private readonly limits: PushStoreLimits) {}
 
@@ -71,9 +78,17 @@ export class PushStore {
     return `p-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   }
 
-  /** Stores an image; returns the ids evicted to stay within the limits (never `protect`). */
+  /**
+   * Stores an image; returns the ids evicted to stay within the limits (never `protect`).
+   * Throws (after logging it) when the image cannot be written: nothing is stored then.
+   */
   async add(image: PushedImage, data: Buffer, protect: ReadonlySet<string>): Promise<string[]> {
-    await writeAtomically(this.pathOf(image.id), data);
+    try {
+      await writeAtomically(this.pathOf(image.id), data);
+    } catch (error) {
+      this.writes.failed(this.pathOf(image.id), error, 'a pushed image');
+      throw error;
+    }
     this.entries.set(image.id, image);
     const evicted: string[] = [];
     let total = [...this.entries.values()].reduce((sum, e) => sum + e.bytes, 0);
@@ -99,7 +114,14 @@ export class PushStore {
   /** Index writes happen one after another, each complete. */
   private saveIndex(): Promise<void> {
     const snapshot = JSON.stringify({ version: 1, images: this.list() }, null, 1);
-    this.writing = this.writing.then(() => writeAtomically(this.indexPath, snapshot)).catch(() => undefined);
+    this.writing = this.writing.then(async () => {
+      try {
+        await writeAtomically(this.indexPath, snapshot);
+        this.writes.succeeded(this.indexPath);
+      } catch (error) {
+        this.writes.failed(this.indexPath, error, 'the index of pushed images');
+      }
+    });
     return this.writing;
   }
 }
