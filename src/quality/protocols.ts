@@ -1,6 +1,8 @@
 // The two evaluation protocols of uprez's models (models/README.md), as `uprez eval`
 // runs them through the real engine:
-//   bicubic    HR cropped to even size, LR by antialiased bicubic x0.5 (the academic standard)
+//   bicubic    the academic standard, exactly: HR cropped to even size, LR = Pillow's
+//              Image.resize((w/2, h/2), Image.BICUBIC) of the RGB photo (antialiased;
+//              pillow-resize.ts reproduces it bit for bit)
 //   realistic  LR by each of area, bicubic, bilinear and Lanczos downscaling (antialiased),
 //              each followed by JPEG at a quality in 75..95 fixed by the photo's name
 // and the measure: Y-PSNR on BT.601 studio-range luma with `scale` border pixels shaved.
@@ -8,6 +10,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { resampleCpu, resampleKernels, type ResampleKernel } from '../sr/cpu/cpu-filters.js';
 import type { RasterImage } from '../sr/model.js';
+import { pillowBicubicResize } from './pillow-resize.js';
 
 export type Protocol = 'bicubic' | 'realistic';
 
@@ -54,7 +57,7 @@ async function jpegRoundTrip(image: RasterImage, quality: number): Promise<Raste
 /** The low-resolution versions of one even-sized HR photo under a protocol. */
 export async function degradedCases(name: string, hr: RasterImage, protocol: Protocol): Promise<DegradedCase[]> {
   const half = (kernel: ResampleKernel) => resampleCpu(hr, hr.width / 2, hr.height / 2, kernel);
-  if (protocol === 'bicubic') return [{ label: 'bicubic', lr: half(resampleKernels.catmullRom) }];
+  if (protocol === 'bicubic') return [{ label: 'bicubic', lr: pillowBicubicResize(hr, hr.width / 2, hr.height / 2) }];
   const cases: DegradedCase[] = [];
   for (const [method, kernel] of Object.entries(downscalers)) {
     const quality = jpegQualityFor(name, method);
