@@ -573,6 +573,12 @@ export interface Display {
    * /sys/class/drm keep it current). Cheap enough to call every second or two.
    */
   connectorState?(): { connected: boolean; modes: ModeInfo[] };
+  /**
+   * KMS only: how many frames ago the buffer drawn next was last presented (EGL_EXT_buffer_age):
+   * 1 = it holds the previous frame; 0 = its content is unknown (or the driver cannot say).
+   * A frame that has not changed for that many frames need not be drawn again.
+   */
+  bufferAge?(): number;
   /** KMS only: the screen went away; the CRTC stops scanning out and the next present() sets the mode again. */
   suspend?(): void;
   /**

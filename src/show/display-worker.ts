@@ -65,6 +65,8 @@ let closing = false;
 let screenConnected = true;
 let lastConnectorCheck = 0;
 let lastPresent = 0;
+/** How many frames in a row, up to the last one presented, showed what the screen shows now. */
+let unchangedFrames = 0;
 let wake: (() => void) | null = null;
 
 function wakeUp(): void {
@@ -206,6 +208,7 @@ async function frameLoop(): Promise<void> {
       const amount = Math.min(1, (now - t.start) / t.ms);
       compositor.drawFrame(current, t.canvas, amount);
       lastAmount = amount;
+      unchangedFrames = 0;
       const interval = await present();
       // Frame to frame during the fade (the first interval includes composing the picture).
       if (t.frames > 0) t.longestFrameMs = Math.max(t.longestFrameMs, interval);
@@ -226,12 +229,18 @@ async function frameLoop(): Promise<void> {
       continue;
     }
     if (dirty || now - lastPresent >= KEEPALIVE_MS) {
+      const changed = dirty;
       dirty = false;
       // A picture that arrives while this frame is presented is in the next frame, not this one.
       const cut = pendingCut;
       pendingCut = null;
-      compositor.drawFrame(blank ? null : current);
+      // A keepalive frame is drawn only into a buffer that does not hold it already (KMS tells
+      // the buffer's age): redrawing the whole screen every second is real work on a software
+      // rasterizer, taken from SR.
+      const age = changed ? 0 : (display.bufferAge?.() ?? 0);
+      if (!(age > 0 && age <= unchangedFrames)) compositor.drawFrame(blank ? null : current);
       await present();
+      unchangedFrames = changed ? 1 : unchangedFrames + 1;
       if (cut) {
         post({ type: 'first-frame', pictureId: cut.pictureId, at: Date.now() });
         post({ type: 'shown', pictureId: cut.pictureId, frames: 1, longestFrameMs: 0, composeMs: cut.composeMs, interrupted: false });

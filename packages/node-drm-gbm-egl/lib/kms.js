@@ -231,6 +231,11 @@ class KmsDisplay {
     });
   }
 
+  /** Frames since the back buffer was last presented (1: the previous frame); 0 when unknown. */
+  bufferAge() {
+    return this.#native.bufferAge();
+  }
+
   /** Whether the screen is connected now, and its modes (as the kernel last probed them). */
   connectorState() {
     return this.#native.connectorState();

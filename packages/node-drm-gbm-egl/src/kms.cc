@@ -68,6 +68,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
       InstanceMethod<&KmsDisplay::ConnectorState>("connectorState"),
       InstanceMethod<&KmsDisplay::Suspend>("suspend"),
       InstanceMethod<&KmsDisplay::SetMode>("setMode"),
+      InstanceMethod<&KmsDisplay::BufferAge>("bufferAge"),
     });
   }
 
@@ -177,6 +178,8 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     if (!eglInitialize(eglDisplay_, &major, &minor)) ThrowKms(env, "egl", "eglInitialize failed: " + EglErrorName());
     eglInitialized_ = true;
     eglVersion_ = eglQueryString(eglDisplay_, EGL_VERSION);
+    const char* extensions = eglQueryString(eglDisplay_, EGL_EXTENSIONS);
+    hasBufferAge_ = extensions != nullptr && std::strstr(extensions, "EGL_EXT_buffer_age") != nullptr;
     if (!eglBindAPI(EGL_OPENGL_ES_API)) ThrowKms(env, "egl", "eglBindAPI(GLES) failed: " + EglErrorName());
 
     config_ = ChooseXrgbConfig(env);
@@ -526,6 +529,18 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     return info.This();
   }
 
+  // How many frames ago the back buffer (the one drawn next) was last presented: 1 = the
+  // previous frame, 0 = unknown content (EGL_EXT_buffer_age; 0 where the driver lacks it).
+  Napi::Value BufferAge(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EGLint age = 0;
+    if (!closed_ && hasBufferAge_) {
+      if (eglGetCurrentContext() != context_) eglMakeCurrent(eglDisplay_, eglSurface_, eglSurface_, context_);
+      if (!eglQuerySurface(eglDisplay_, eglSurface_, EGL_BUFFER_AGE_EXT, &age)) age = 0;
+    }
+    return Napi::Number::New(env, age);
+  }
+
   Napi::Value Describe(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object result = Napi::Object::New(env);
@@ -561,6 +576,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
   EGLSurface eglSurface_ = EGL_NO_SURFACE;
   EGLConfig config_ = nullptr;
   bool eglInitialized_ = false;
+  bool hasBufferAge_ = false;
   gbm_bo* shownBo_ = nullptr;    // on screen now
   gbm_bo* pendingBo_ = nullptr;  // queued by a page flip
   bool modeSet_ = false;
