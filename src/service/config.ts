@@ -50,6 +50,8 @@ export interface DaemonConfig {
   /** Pushed images kept in the state directory (oldest evicted beyond these). */
   pushMaxImages: number;
   pushMaxBytes: number;
+  /** Seconds before reading a picture's file is given up. */
+  readTimeoutS: number;
   /** Seconds before SR is tried again after it failed. */
   srRetryS: number;
   maxPixels: number;

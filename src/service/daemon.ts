@@ -6,7 +6,6 @@
 //   HTTP (/status, /screen.png, /healthz) · state file · systemd notify + watchdog · schedule
 //
 // The screen (display thread) and SR (SR thread) run in workers; this thread only decides.
-import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { sdNotify } from 'node-drm-gbm-egl';
@@ -27,6 +26,7 @@ import {
   ControlError, type Accepted, type Controller, type DaemonEvent, type ImageInfo, type ImageSource, type PictureState, type PushOptions,
 } from './controller.js';
 import { preparePicture, type PreparedPicture } from '../plan/prepare.js';
+import { FileChangedWhileRead, FileReader, FileReadTimeout } from '../plan/read-file.js';
 import { canvasSize, rectText } from '../plan/placement.js';
 import type { PictureSpec } from '../show/compositor.js';
 import { renderIdleCard } from '../show/idle-card.js';
@@ -156,6 +156,10 @@ export class Daemon implements Controller {
   private readonly startedAt = Date.now();
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private watchdogWithheld = false;
+  /** Pictures' files are read through this: one at a time, with a timeout, never on libuv's pool. */
+  private readonly reader = new FileReader();
+  /** Test hook: pauses before opening a file and between opening and reading it (to replace or delete it meanwhile). */
+  private testReadDelays = { beforeOpenMs: 0, afterOpenMs: 0 };
 
   constructor(private readonly config: DaemonConfig, private readonly version: string) {
     this.state = new StateFile(config.stateDir);
@@ -276,6 +280,10 @@ export class Daemon implements Controller {
         log.warn('test.freeze-display');
         this.screen.freeze();
         return text('frozen');
+      });
+      routes.set('POST /test/delay-reads', (_request, url) => {
+        this.testReadDelays = { beforeOpenMs: Number(url.searchParams.get('beforeOpen') ?? 0), afterOpenMs: Number(url.searchParams.get('afterOpen') ?? 0) };
+        return text(`reads pause ${JSON.stringify(this.testReadDelays)}`);
       });
       routes.set('POST /test/reset-loop-delay', () => {
         this.loopDelay.reset();
@@ -402,11 +410,18 @@ export class Daemon implements Controller {
     record.takes++;
     this.counters.taken++;
     log.info('image.taken', { id: record.id, source: record.source, bytes: record.size, takes: record.takes });
-    const bytes = await readFile(record.rawPath ?? record.path);
+    const bytes = await this.readBytes(record);
     if (bytes.length === 0) throw new ImageDecodeError(`${record.name}: the file is empty (0 bytes)`);
     const prepared = await this.prepare(bytes, record.name, record.push?.fit ?? null);
     record.decoded = prepared.decoded;
     return prepared;
+  }
+
+  private readBytes(record: ImageRecord): Promise<Buffer> {
+    return this.reader.read(record.rawPath ?? record.path, {
+      timeoutMs: this.config.readTimeoutS * 1000, delayBeforeOpenMs: this.testReadDelays.beforeOpenMs, delayAfterOpenMs: this.testReadDelays.afterOpenMs,
+      onOpened: this.testReadDelays.afterOpenMs ? () => log.info('test.read-opened', { id: record.id }) : undefined,
+    });
   }
 
   private prepare(bytes: Buffer, label: string, fit: PushedImage['fit']): Promise<PreparedPicture> {
@@ -637,7 +652,17 @@ export class Daemon implements Controller {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !(error instanceof ImageDecodeError)) {
       this.slideshow.remove(record.id);
-      log.info('image.vanished', { id: record.id, source: record.source, message: 'deleted or renamed before it could be read; forgotten' });
+      log.info('image.vanished', { id: record.id, source: record.source, message: 'deleted or renamed before or while it was read; forgotten' });
+      return;
+    }
+    if (error instanceof FileChangedWhileRead) {
+      // Not bad, only in motion: the watcher reports the new version once it is complete, and that is shown.
+      log.info('image.changed-while-read', { id: record.id, message: error.message, then: 'the new version is taken when the watcher reports it' });
+      return;
+    }
+    if (error instanceof FileReadTimeout) {
+      log.warn('image.read-timeout', { id: record.id, timeoutS: this.config.readTimeoutS, message: error.message, then: 'refused until the file changes; the other pictures go on' });
+      this.reject(record, new Error(`${record.name}: ${error.message}`));
       return;
     }
     this.reject(record, error);
@@ -812,7 +837,7 @@ export class Daemon implements Controller {
     const known = this.thumbnails.get(key);
     if (known) return known;
     try {
-      const thumb = await sharp(record.rawPath ? await readFile(record.rawPath) : record.path, { limitInputPixels: this.config.maxPixels }).rotate()
+      const thumb = await sharp(await this.readBytes(record), { limitInputPixels: this.config.maxPixels }).rotate()
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside' }).jpeg({ quality: 75 }).toBuffer();
       if (this.thumbnails.size >= MAX_THUMBNAILS) this.thumbnails.delete(this.thumbnails.keys().next().value!);
       this.thumbnails.set(key, thumb);

@@ -66,6 +66,7 @@ t.test('the defaults load and validate', async (t) => {
     idleTimeoutS: 60,
     pushMaxImages: 100,
     pushMaxBytes: 524288000,
+    readTimeoutS: 30,
     srRetryS: 30,
     maxPixels: 100000000,
     log: 'text',
