@@ -160,6 +160,8 @@ export class Daemon implements Controller {
   private readonly reader = new FileReader();
   /** Test hook: pauses before opening a file and between opening and reading it (to replace or delete it meanwhile). */
   private testReadDelays = { beforeOpenMs: 0, afterOpenMs: 0 };
+  /** Test hook: added to the wall clock that the schedule reads (a clock jump). Intervals use monotonic timers, never this. */
+  private wallClockOffsetMs = 0;
 
   constructor(private readonly config: DaemonConfig, private readonly version: string) {
     this.state = new StateFile(config.stateDir);
@@ -284,6 +286,12 @@ export class Daemon implements Controller {
       routes.set('POST /test/delay-reads', (_request, url) => {
         this.testReadDelays = { beforeOpenMs: Number(url.searchParams.get('beforeOpen') ?? 0), afterOpenMs: Number(url.searchParams.get('afterOpen') ?? 0) };
         return text(`reads pause ${JSON.stringify(this.testReadDelays)}`);
+      });
+      routes.set('POST /test/clock-offset', (_request, url) => {
+        this.wallClockOffsetMs = Number(url.searchParams.get('ms') ?? 0);
+        log.warn('test.clock-offset', { ms: this.wallClockOffsetMs });
+        this.checkSchedule(); // a real jump is seen at the next check, within 15 s
+        return text(`the schedule's clock is ${this.wallClockOffsetMs} ms off`);
       });
       routes.set('POST /test/reset-loop-delay', () => {
         this.loopDelay.reset();
@@ -871,7 +879,7 @@ export class Daemon implements Controller {
   }
 
   private checkSchedule(): void {
-    const on = isScheduledOn(this.config.schedule, new Date());
+    const on = isScheduledOn(this.config.schedule, new Date(Date.now() + this.wallClockOffsetMs));
     if (on === this.scheduledOn) return;
     this.scheduledOn = on;
     this.screen.setBlank(!on);
