@@ -12,9 +12,10 @@ import { parseCommandArgs } from './args.js';
 const usage = `usage: uprez eval DIR [--model FILE] [--protocol bicubic|realistic|both] [--backend gpu|cpu] [--json]
 
 For every photo in DIR: makes the low-resolution version(s) of the protocol, upscales them
-x2 with the model (through the engine) and with bicubic, and prints the Y-PSNR of both
-against the photo (BT.601 studio-range luma, 2 border pixels shaved), then the means.
-  bicubic    LR by antialiased bicubic x0.5
+x2 with the model (through the engine) and with bicubic (Pillow's), and prints the Y-PSNR of
+both against the photo (BT.601 studio-range luma, 2 border pixels shaved), then the means.
+  bicubic    the academic protocol: LR = Pillow's Image.resize((w/2, h/2), Image.BICUBIC)
+             of the photo cropped to even size (antialiased; reproduced bit for bit)
   realistic  LR by area, bicubic, bilinear and Lanczos x0.5, each then JPEG q75..95
 `;
 
