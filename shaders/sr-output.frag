@@ -9,7 +9,7 @@ uniform sampler2D u_packed;  // packed luma with a margin of {{MARGIN}} pixels
 uniform sampler2D u_chroma;  // Cb, Cr, alpha, low resolution (tile size)
 uniform vec2 u_texel;        // 1 / tile size
 uniform vec2 u_packedTexel;  // 1 / packed texture size
-uniform vec2 u_core;         // where the written part of the tile starts (low-res pixels)
+{{DECLARATIONS}}uniform vec2 u_core;         // where the written part of the tile starts (low-res pixels)
 
 // Everything is worked out in bytes: the residual's sums are then exact and a tie rounds up
 // as in the CPU reference; colour too, so results stay within float32 rounding of it.

@@ -56,6 +56,11 @@ export interface UpscaleOptions {
   steps: 0 | 1 | 2;
   /** Resample to exactly this size after the SR steps. */
   size?: { width: number; height: number };
+  /**
+   * 0..1, default 1: the share of the network's work to spend (adaptive compute, adaptive.ts).
+   * 1 = the full network everywhere; lower runs it only on pixels with more detail.
+   */
+  effort?: number;
 }
 
 /** What an SR engine does: the GPU engine and the CPU reference both are one. */

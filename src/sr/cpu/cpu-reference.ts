@@ -7,6 +7,8 @@
 // multiply-add over a row.
 import { checkRasterImage, type ConvLayer, type LumaImage, type RasterImage, type SrModel, type Upscaler } from '../model.js';
 import { resampleCpu, roundByte, toByte, upsample2 } from './cpu-filters.js';
+import { checkEffort } from '../adaptive.js';
+import { adaptiveMaskCpu, runNetworkAdaptiveCpu } from './adaptive-cpu.js';
 
 /** Activations of one layer: `channels` planes of width x height bytes. */
 export interface Activations {
@@ -169,11 +171,15 @@ export function splitLumaChroma(image: RasterImage): { luma: LumaImage; cb: Uint
   return { luma: { width, height, data: luma }, cb, cr };
 }
 
-/** One x2 step on a colour image: SR on luma, bilinear chroma and alpha, recombine. */
-export function srStepCpu(model: SrModel, image: RasterImage): RasterImage {
+/**
+ * One x2 step on a colour image: SR on luma (`superResolve`, by default the network), bilinear
+ * chroma and alpha, recombine.
+ */
+export function srStepCpu(model: SrModel, image: RasterImage,
+  superResolve: (luma: LumaImage) => LumaImage = (luma) => runNetworkCpu(model, luma)): RasterImage {
   const { width, height, channels } = image;
   const { luma, cb, cr } = splitLumaChroma(image);
-  const yo = runNetworkCpu(model, luma).data;
+  const yo = superResolve(luma).data;
   const cbUp = upsample2(cb, width, height, 'bilinear');
   const crUp = upsample2(cr, width, height, 'bilinear');
   const alphaUp = channels === 4 ? upsample2(image.data, width, height, 'bilinear', 4, 3) : null;
@@ -196,8 +202,14 @@ export function createCpuUpscaler(model: SrModel): Upscaler {
   return {
     upscale(image, options) {
       checkRasterImage(image);
+      const effort = options.effort ?? 1;
+      checkEffort(effort);
+      // Effort 1 is the full network: the adaptive path is not entered.
+      const superResolve = effort < 1
+        ? (luma: LumaImage) => runNetworkAdaptiveCpu(model, luma, adaptiveMaskCpu(model, luma, effort))
+        : undefined;
       let result = image;
-      for (let step = 0; step < options.steps; step++) result = srStepCpu(model, result);
+      for (let step = 0; step < options.steps; step++) result = srStepCpu(model, result, superResolve);
       if (options.size) result = resampleCpu(result, options.size.width, options.size.height);
       return result;
     },

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shadersDir } from '../../service/paths.js';
 import type { ConvLayer, SrModel } from '../model.js';
+import { BLEND } from '../adaptive.js';
 
 /** The GPU limits that decide whether a model fits (see ../gpu/gpu-limits.ts for where they come from). */
 export interface PassLimits {
@@ -269,13 +270,18 @@ const cubicFar = (x: number): number => ((A * x - 5 * A) * x + 8 * A) * x - 4 * 
 /** Weights of taps i-2..i+1 for even outputs (source offset -0.25, t = 0.75). */
 const BICUBIC_EVEN = [cubicFar(1.75), cubicNear(0.75), cubicNear(0.25), cubicFar(1.25)];
 
-/** The x2 step's output pass: depth-to-space, residual base, chroma; colour or luma only. */
-export function generateOutputPass(model: SrModel, output: 'colour' | 'luma'): string {
+/**
+ * The x2 step's output pass: depth-to-space, residual base, chroma; colour or luma only.
+ * `adaptive` (../adaptive.ts): the network's part is weighed by the blend weight of the pixel's
+ * distance to a heavy pixel (u_distance); models without a residual blend with bicubic.
+ */
+export function generateOutputPass(model: SrModel, output: 'colour' | 'luma', adaptive = false): string {
   const residual = model.output.residual;
   let base = '';
   let luma = 'v';
-  if (residual) {
-    if (residual.base === 'bilinear') {
+  const baseKind = residual?.base ?? (adaptive ? 'bicubic' : null);
+  if (baseKind) {
+    if (baseKind === 'bilinear') {
       base = [
         '  vec2 wb = mix(vec2(0.75), vec2(0.25), d);',
         '  base = dot(packedAt(lr - 1.0 + d), blockWeights(vec2(1.0 - wb.x, wb.x), vec2(1.0 - wb.y, wb.y)));',
@@ -294,7 +300,15 @@ export function generateOutputPass(model: SrModel, output: 'colour' | 'luma'): s
         '       + dot(packedAt(start + vec2(2.0, 2.0)), blockWeights(wx.zw, wy.zw));',
       ].join('\n');
     }
-    luma = `base + ${glslFloat(residual.gain)} * (v - ${glslFloat(residual.offset * 255)})`; // in bytes
+  }
+  if (residual) luma = `base + ${glslFloat(residual.gain)} * (v - ${glslFloat(residual.offset * 255)})`; // in bytes
+  let declarations = '';
+  if (adaptive) {
+    // Weight 1 keeps the full expression's value exactly (dyadic weights, byte units).
+    const correction = residual ? `${glslFloat(residual.gain)} * (v - ${glslFloat(residual.offset * 255)})` : 'v - base';
+    luma = `base + weight * (${correction})`;
+    declarations = 'uniform sampler2D u_distance; // distance to the nearest heavy pixel, low resolution (tile size)\n';
+    base += `\n  float weight = clamp(1.0 - bytes(u_distance, (lr + 0.5) * u_texel).x * ${glslFloat(1 / (BLEND + 1))}, 0.0, 1.0);`;
   }
   const colour = [
     '  float cb = c.x - 128.0;', // neutral chroma is 128 (bytes)
@@ -303,6 +317,7 @@ export function generateOutputPass(model: SrModel, output: 'colour' | 'luma'): s
     '  gl_FragColor = roundHalfUp(vec4(clamp(rgb, 0.0, 255.0), c.z)) * (1.0 / 255.0);',
   ].join('\n');
   return fillTemplate('sr-output.frag', {
+    DECLARATIONS: declarations,
     MARGIN: packedMargin(model),
     BASE: base,
     LUMA: luma,

@@ -2,7 +2,7 @@
 // read past the edge replicates it), one framebuffer re-targeted per pass (several colour
 // attachments when a pass writes several textures, EXT_draw_buffers), a full-viewport
 // quad, programs with their uniform locations, and uploads/readbacks of image rectangles.
-import type { GL, GLBuffer, GLFramebuffer, GLProgram, GLTexture, GLUniformLocation } from 'node-drm-gbm-egl';
+import type { GL, GLBuffer, GLFramebuffer, GLProgram, GLRenderbuffer, GLTexture, GLUniformLocation } from 'node-drm-gbm-egl';
 import { POSITION_ATTRIBUTE, type ProgramCache } from '../glsl/program-cache.js';
 
 /** A texture with the size its storage was last given. */
@@ -134,6 +134,16 @@ export class PassRunner {
     gl.enableVertexAttribArray(POSITION_ATTRIBUTE);
     gl.vertexAttribPointer(POSITION_ATTRIBUTE, 2, gl.FLOAT!, false, 0, 0);
     gl.drawArrays(gl.TRIANGLE_STRIP!, 0, 4);
+  }
+
+  /**
+   * Attaches a stencil renderbuffer to the framebuffer (adaptive compute: every target drawn
+   * while it is attached must have its size), or detaches it with null.
+   */
+  attachStencil(stencil: GLRenderbuffer | null): void {
+    const { gl } = this;
+    gl.bindFramebuffer(gl.FRAMEBUFFER!, this.framebuffer);
+    gl.framebufferRenderbuffer(gl.FRAMEBUFFER!, gl.STENCIL_ATTACHMENT!, gl.RENDERBUFFER!, stencil);
   }
 
   /** RGBA bytes of the texture, rows in upload order. */

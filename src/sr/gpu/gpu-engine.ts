@@ -15,6 +15,8 @@
 //   -> conv layers (one pass per 4 output channels, or per up to 4 such blocks sharing their
 //      inputs where the GPU has EXT_draw_buffers; ping-pong texture sets)
 //   -> output pass at 2x: depth-to-space + residual base + bilinear chroma -> RGB(A) -> readback.
+// With an effort below 1 (../adaptive.ts, adaptive-mask.ts), mask passes follow the luma pack
+// and the conv layers run under a stencil test, only on the pixels with detail and around them.
 import type { GL } from 'node-drm-gbm-egl';
 import { checkRasterImage, type LumaImage, type RasterImage, type SrModel, type UpscaleOptions, type Upscaler } from '../model.js';
 import { PassRunner, type Program, type Texture } from './gl-passes.js';
@@ -26,6 +28,8 @@ import {
   type ConvPass,
 } from '../glsl/shader-gen.js';
 import { cropToRgba, pasteFromRgba, planTiles, type Rect } from './tiles.js';
+import { checkEffort, effortThreshold, type AdaptiveMask } from '../adaptive.js';
+import { GpuAdaptiveMask } from './adaptive-mask.js';
 
 export interface GpuUpscalerOptions {
   /** Largest texture side to use (default: the GPU's limits, at most 4096). Tests force 64, or 2048 like a Pi 3. */
@@ -42,11 +46,15 @@ export interface GpuUpscalerOptions {
   cacheDir?: string | null;
   /** Finish the GL work after every stage and record its time (benchmarks; slows things a little). */
   profile?: boolean;
+  /** Keep each adaptive step's mask for `lastMasks()` (tests, benchmarks; reads it back per tile). */
+  keepMasks?: boolean;
 }
 
 export interface GpuUpscaler extends Upscaler {
-  /** The network alone on a luma plane: what a model's test vector holds. */
-  upscaleLuma(luma: LumaImage): LumaImage;
+  /** The network alone on a luma plane: what a model's test vector holds (at `effort`, default 1). */
+  upscaleLuma(luma: LumaImage, effort?: number): LumaImage;
+  /** With `keepMasks`: the masks of the last call's adaptive steps (none at effort 1). */
+  lastMasks(): AdaptiveMask[];
   readonly limits: GpuLimits;
   /** Programs compiled vs loaded from the cache, and the time that took. */
   readonly programStats: ProgramCacheStats;
@@ -84,6 +92,9 @@ class GpuEngine implements GpuUpscaler {
   private readonly activations: [Texture[], Texture[]];
   private readonly times = new Map<string, number>();
   private closed = false;
+  // Adaptive compute: made at the first effort below 1.
+  private adaptive: { mask: GpuAdaptiveMask; halo: number; maxCore: number; output: Map<string, Program> } | null = null;
+  private masks: AdaptiveMask[] = [];
 
   constructor(readonly gl: GL, private readonly model: SrModel, private readonly options: GpuUpscalerOptions) {
     this.limits = queryGpuLimits(gl, options);
@@ -93,11 +104,7 @@ class GpuEngine implements GpuUpscaler {
     const receptive = model.layers.reduce((sum, layer) => sum + (layer.kernel - 1) / 2, 0);
     this.halo = Math.max(receptive, 2); // 2: the bicubic base and bilinear chroma reach 2 pixels
     // Region (core + 2 halo) plus the packed margin, and the 2x output, must fit a texture.
-    this.maxCore = Math.min(Math.floor(this.limits.maxTileSize / 2), this.limits.maxTileSize - 2 * this.halo - 2 * this.margin);
-    if (this.maxCore < 1) {
-      throw new RangeError(`a tile of at most ${this.limits.maxTileSize} pixels cannot hold this model's halo ` +
-        `(${this.halo} pixels each side): raise maxTileSize`);
-    }
+    this.maxCore = this.maxCoreFor(this.halo);
     this.cache = new ProgramCache(gl, options.cacheDir === undefined ? defaultProgramCacheDir() : options.cacheDir);
     this.runner = new PassRunner(gl, this.cache, vertexShader());
     try {
@@ -127,6 +134,16 @@ class GpuEngine implements GpuUpscaler {
     this.activations = [texturesFor(0), texturesFor(1)];
   }
 
+  /** Region (core + 2 halo) plus the packed margin, and the 2x output, must fit a texture. */
+  private maxCoreFor(halo: number): number {
+    const maxCore = Math.min(Math.floor(this.limits.maxTileSize / 2), this.limits.maxTileSize - 2 * halo - 2 * this.margin);
+    if (maxCore < 1) {
+      throw new RangeError(`a tile of at most ${this.limits.maxTileSize} pixels cannot hold this model's halo ` +
+        `(${halo} pixels each side): raise maxTileSize`);
+    }
+    return maxCore;
+  }
+
   get programStats(): ProgramCacheStats {
     return { ...this.cache.stats };
   }
@@ -139,14 +156,21 @@ class GpuEngine implements GpuUpscaler {
     this.times.clear();
   }
 
+  lastMasks(): AdaptiveMask[] {
+    return [...this.masks];
+  }
+
   upscale(image: RasterImage, options: UpscaleOptions): RasterImage {
     this.checkOpen();
     checkRasterImage(image);
     if (![0, 1, 2].includes(options.steps)) throw new RangeError(`steps must be 0, 1 or 2, got ${String(options.steps)}`);
+    const effort = options.effort ?? 1;
+    checkEffort(effort);
+    this.masks = [];
     this.runner.prepareState();
     try {
       let result = image;
-      for (let step = 0; step < options.steps; step++) result = this.srStep(result, 'colour');
+      for (let step = 0; step < options.steps; step++) result = this.srStep(result, 'colour', effort);
       if (options.size && (options.size.width !== result.width || options.size.height !== result.height)) {
         result = resampleGpu(this.runner, result, options.size.width, options.size.height, this.limits.maxTileSize,
           (name) => this.stage(name));
@@ -159,8 +183,10 @@ class GpuEngine implements GpuUpscaler {
     }
   }
 
-  upscaleLuma(luma: LumaImage): LumaImage {
+  upscaleLuma(luma: LumaImage, effort = 1): LumaImage {
     this.checkOpen();
+    checkEffort(effort);
+    this.masks = [];
     const { width, height, data } = luma;
     if (data.length !== width * height) throw new RangeError(`luma data has ${data.length} bytes, expected ${width * height}`);
     const grey = new Uint8Array(width * height * 3);
@@ -169,7 +195,7 @@ class GpuEngine implements GpuUpscaler {
     this.runner.prepareState();
     let out: RasterImage;
     try {
-      out = this.srStep({ width, height, channels: 3, data: grey }, 'luma');
+      out = this.srStep({ width, height, channels: 3, data: grey }, 'luma', effort);
     } finally {
       this.runner.finishWork();
     }
@@ -178,23 +204,61 @@ class GpuEngine implements GpuUpscaler {
     return { width: out.width, height: out.height, data: result };
   }
 
-  private srStep(image: RasterImage, output: 'colour' | 'luma'): RasterImage {
+  private srStep(image: RasterImage, output: 'colour' | 'luma', effort: number): RasterImage {
     const { width, height, channels } = image;
     const result = new Uint8Array(width * height * 4 * channels);
-    const outputProgram = output === 'colour' ? this.outputColour : this.outputLumaProgram();
-    for (const tile of planTiles(width, height, this.maxCore, this.halo)) {
+    // Effort 1 is exactly the full engine: the adaptive path is not entered.
+    const adaptive = effort < 1 ? this.adaptivePath() : null;
+    const outputProgram = adaptive ? this.adaptiveOutputProgram(output) : output === 'colour' ? this.outputColour : this.outputLumaProgram();
+    const mask = adaptive && this.options.keepMasks ? { width, height, distance: new Uint8Array(width * height) } : null;
+    const tiles = adaptive ? planTiles(width, height, adaptive.maxCore, adaptive.halo) : planTiles(width, height, this.maxCore, this.halo);
+    for (const tile of tiles) {
       this.stage(null);
       this.runner.upload(this.input, tile.region.width, tile.region.height, cropToRgba(image.data, width, channels, tile.region));
       this.stage('upload');
-      this.runTile(tile.region, tile.core, output, outputProgram);
+      this.runTile(tile.region, tile.core, output, outputProgram, adaptive ? effortThreshold(effort) : null);
+      if (mask) this.keepMask(mask, tile.region, tile.core);
       const core2: Rect = { x: tile.core.x * 2, y: tile.core.y * 2, width: tile.core.width * 2, height: tile.core.height * 2 };
       pasteFromRgba(this.runner.read(this.output), result, width * 2, channels, core2);
       this.stage('readback');
     }
+    if (mask) this.masks.push(mask);
     return { width: width * 2, height: height * 2, channels, data: result };
   }
 
-  private runTile(region: Rect, core: Rect, output: 'colour' | 'luma', outputProgram: Program): void {
+  /** The adaptive pieces, made once: the mask passes, and tiles whose halo also holds the mask's reach. */
+  private adaptivePath(): NonNullable<GpuEngine['adaptive']> {
+    if (!this.adaptive) {
+      const mask = new GpuAdaptiveMask(this.gl, this.runner, this.model);
+      // A core pixel's distance looks cap - 1 pixels out, at detail read 1 further.
+      const halo = Math.max(this.halo, mask.plan.cap);
+      this.adaptive = { mask, halo, maxCore: this.maxCoreFor(halo), output: new Map() };
+    }
+    return this.adaptive;
+  }
+
+  private adaptiveOutputProgram(output: 'colour' | 'luma'): Program {
+    const { output: programs } = this.adaptivePath();
+    let program = programs.get(output);
+    if (!program) {
+      program = this.runner.program(generateOutputPass(this.model, output, true));
+      programs.set(output, program);
+    }
+    return program;
+  }
+
+  /** Copies the core of the tile's distance texture into the step's mask. */
+  private keepMask(mask: AdaptiveMask, region: Rect, core: Rect): void {
+    const rgba = this.runner.read(this.adaptive!.mask.distance);
+    for (let y = 0; y < core.height; y++) {
+      for (let x = 0; x < core.width; x++) {
+        const from = ((core.y - region.y + y) * region.width + core.x - region.x + x) * 4;
+        mask.distance[(core.y + y) * mask.width + core.x + x] = rgba[from]!;
+      }
+    }
+  }
+
+  private runTile(region: Rect, core: Rect, output: 'colour' | 'luma', outputProgram: Program, threshold: number | null): void {
     const { runner } = this;
     const w = region.width;
     const h = region.height;
@@ -208,7 +272,13 @@ class GpuEngine implements GpuUpscaler {
       runner.draw(this.chroma, this.chromaTexture, { u_image: this.input }, { u_imageTexel: texel });
       this.stage('chroma');
     }
+    const mask = threshold === null ? null : this.adaptive!.mask;
+    if (mask) {
+      mask.beginLayers(this.packed, w, h, threshold!);
+      this.stage('mask');
+    }
     this.layers.forEach((layer, index) => {
+      mask?.layer(index);
       const targets = this.activations[index % 2]!;
       const sources = this.activations[(index + 1) % 2]!;
       for (const { pass, program } of layer.passes) {
@@ -224,12 +294,14 @@ class GpuEngine implements GpuUpscaler {
       }
       this.stage(layer.name);
     });
+    mask?.endLayers();
     const last = this.activations[(this.layers.length - 1) % 2]![0]!;
     runner.resize(this.output, core.width * 2, core.height * 2);
-    runner.draw(outputProgram, this.output,
-      output === 'colour'
-        ? { u_last: last, u_packed: this.packed, u_chroma: this.chromaTexture }
-        : { u_last: last, u_packed: this.packed },
+    const inputs: Record<string, Texture> = output === 'colour'
+      ? { u_last: last, u_packed: this.packed, u_chroma: this.chromaTexture }
+      : { u_last: last, u_packed: this.packed };
+    if (mask) inputs.u_distance = mask.distance;
+    runner.draw(outputProgram, this.output, inputs,
       { u_texel: texel, u_packedTexel: packedTexel, u_core: [core.x - region.x, core.y - region.y] });
     this.stage('output');
   }
@@ -256,6 +328,7 @@ class GpuEngine implements GpuUpscaler {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.adaptive?.mask.close();
     this.runner.close();
   }
 }
