@@ -36,8 +36,8 @@ export class GpuAdaptiveMask {
   }
 
   /**
-   * Computes the mask of a w x h tile from its packed luma, fills the stencil with
-   * min(distance, cap), attaches it and turns the stencil test on (for layers only: call
+   * Computes the mask of a w x h tile from its packed luma, writes the distance (at most the
+   * cap) into the stencil, attaches it and turns the stencil test on (for layers only: call
    * `endLayers` before drawing to a target of another size).
    */
   beginLayers(packed: Texture, w: number, h: number, threshold: number): void {
@@ -54,17 +54,20 @@ export class GpuAdaptiveMask {
       this.stencilSize = { width: w, height: h };
     }
     runner.attachStencil(this.stencil); // the distance texture (w x h) is the colour attachment now
-    gl.stencilMask(0xff);
     gl.clearStencil(0);
+    gl.stencilMask(0xff);
     gl.clear(gl.STENCIL_BUFFER_BIT!);
     gl.enable(gl.STENCIL_TEST!);
-    // One draw per distance below the cap, each adding 1 where the distance is larger.
+    // The distance's bits, one draw each: it writes bit b (REPLACE through write mask 1 << b)
+    // where the distance has it and discards elsewhere.
     gl.colorMask(false, false, false, false);
-    gl.stencilFunc(gl.ALWAYS!, 0, 0xff);
-    gl.stencilOp(gl.KEEP!, gl.KEEP!, gl.INCR!);
-    for (let below = 0; below < this.plan.cap; below++) {
-      runner.draw(this.stencilWriter, this.seed, { u_distance: this.distance }, { u_texel: texel, u_below: below });
+    gl.stencilFunc(gl.ALWAYS!, 0xff, 0xff);
+    gl.stencilOp(gl.KEEP!, gl.KEEP!, gl.REPLACE!);
+    for (let bit = 1; bit <= this.plan.cap; bit *= 2) {
+      gl.stencilMask(bit);
+      runner.draw(this.stencilWriter, this.seed, { u_distance: this.distance }, { u_texel: texel, u_bit: bit });
     }
+    gl.stencilMask(0xff);
     gl.colorMask(true, true, true, true);
     gl.stencilOp(gl.KEEP!, gl.KEEP!, gl.KEEP!);
   }
