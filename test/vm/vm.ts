@@ -367,12 +367,13 @@ export class TestVm {
   /**
    * Waits for `event`, passing over uprez's own log lines (`uprez:*`) that come before it: the
    * daemon logs many events (the folder scan, timings) that a step need not name one by one.
+   * Announcements named in `alsoSkip` are passed over too.
    */
-  async nextSkippingLogs(event: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  async nextSkippingLogs(event: string, timeoutMs: number, alsoSkip: string[] = []): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const upcoming = this.announcements[this.cursor];
-      if (upcoming && upcoming.event !== event && upcoming.event.startsWith('uprez:')) this.cursor++;
+      if (upcoming && upcoming.event !== event && (upcoming.event.startsWith('uprez:') || alsoSkip.includes(upcoming.event))) this.cursor++;
       else if (upcoming || this.exitCode !== undefined || Date.now() >= deadline) return this.next(event, Math.max(0, deadline - Date.now()));
       else await new Promise((resolve) => setTimeout(resolve, 50));
     }

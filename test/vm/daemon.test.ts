@@ -1,0 +1,221 @@
+// The daemon end to end on a real (virtual) KMS screen: a qemu VM (virtio-gpu, 1920x1080) runs
+// `uprez run --backend kms` with the default model; its photo folder and state are on a host
+// folder shared read-write, its HTTP port is forwarded to the host's 127.0.0.1. The host copies
+// photos into the folder, pushes one over the websocket (`uprez push`), reads /screen.png, and
+// compares the virtual screen (qemu's screendump) with what the headless backend renders on the
+// host for the same input and options. Then: SIGKILL and a restart, a second instance, and the
+// screen's connector going away and coming back (the kernel's own connector status switch).
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { repoRoot } from '../../src/service/paths.js';
+import { uprez } from '../helpers/daemon.js';
+import { blendOf, dropInto, headlessRender, httpScreen, psnr, reachable, status, writePhoto } from './daemon-vm.js';
+import { buildInitramfs, describeDifference, findVmTools, freeLoopbackPort, TestVm, type Screen } from './vm.js';
+
+const WIDTH = 1920;
+const HEIGHT = 1080;
+const STEP_TIMEOUT_MS = 240_000;
+const GUEST_PORT = 8080;
+/** Screens that show the same picture rendered by two llvmpipe instances (the last bit may differ). */
+const SAME_PICTURE_DB = 45;
+// The options both daemons (the VM's on KMS, the host's headless) run with. A long crossfade, so
+// that a screendump can catch it halfway (under emulation a 1080p frame takes seconds, and the
+// fade's first frame is all the old picture); a long interval, so the slideshow stays put.
+const SHARED_OPTIONS = ['--interval', '3600', '--transition-ms', '10000', '--settle-ms', '300'];
+const execFileAsync = promisify(execFile);
+
+const tools = findVmTools();
+if ('missing' in tools) {
+  if (process.env.UPREZ_REQUIRE_VM) t.fail(`the daemon VM test cannot run: ${tools.missing}`);
+  else t.test('the daemon end to end in a qemu VM', { skip: `the VM test cannot run here: ${tools.missing}` }, () => {});
+} else {
+  t.test('the daemon end to end in a qemu VM', { timeout: 900_000 }, async (t) => {
+    const started = Date.now();
+    const workDir = mkdtempSync(join(tmpdir(), 'uprez-vm-daemon-'));
+    const share = join(workDir, 'share');
+    const folder = join(share, 'photos');
+    mkdirSync(folder, { recursive: true });
+    const hostPort = await freeLoopbackPort();
+    const token = randomBytes(18).toString('hex');
+    const initramfs = buildInitramfs(tools, join(repoRoot, 'dist', 'test', 'vm', 'guest.js'));
+    const vm = await TestVm.boot(tools, initramfs, workDir, { share, forward: { hostPort, guestPort: GUEST_PORT } });
+    t.teardown(async () => {
+      await vm.kill();
+      if (process.env.UPREZ_VM_KEEP) {
+        writeFileSync(join(workDir, 'serial.log'), vm.log.join('\n') + '\n');
+        t.comment(`screendumps and serial.log kept in ${workDir}`);
+      } else rmSync(workDir, { recursive: true, force: true });
+    });
+    let dumps = 0;
+    const screendump = () => vm.screendump(join(workDir, `screen-${dumps++}.ppm`));
+    const timings: string[] = [];
+    const since = (from: number) => `${((Date.now() - from) / 1000).toFixed(1)} s`;
+
+    const uprezRun = `uprez run --backend kms --http 0.0.0.0:${GUEST_PORT} --token ${token} --folder ${folder} ` +
+      `--state-dir ${join(share, 'state')} --cache-dir ${join(share, 'cache')} ${SHARED_OPTIONS.join(' ')}`;
+
+    // Pictures and what the host's headless backend makes of them (computed while the VM boots).
+    const first = join(workDir, 'first.jpg');
+    const second = join(workDir, 'second.jpg');
+    await writePhoto(first, 'chelsea.jpg', 120, 80);
+    await writePhoto(second, 'coffee.jpg', 96, 64);
+    const firstPreview = await headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, [...SHARED_OPTIONS, '--model', 'none'], 'resampled');
+    const firstSr = await headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, SHARED_OPTIONS, 'super-resolved');
+
+    await vm.next('booted', 120_000);
+    timings.push(`boot ${since(started)}`);
+    const consoleScreen = await screendump();
+
+    await t.test('the daemon starts on KMS and answers on the forwarded port', async (t) => {
+      const from = Date.now();
+      vm.send(uprezRun);
+      const opened = await vm.nextSkippingLogs('uprez:display.opened', STEP_TIMEOUT_MS);
+      t.match(opened.line, /backend=kms mode=1920x1080@/, 'it drives the virtual screen');
+      await vm.nextSkippingLogs('uprez:sr.ready', STEP_TIMEOUT_MS);
+      await vm.nextSkippingLogs('uprez:slideshow.ready', STEP_TIMEOUT_MS);
+      const answer = await reachable(hostPort, token, 60_000);
+      t.equal(answer.display.backend, 'kms', '/status over the forwarded port says KMS');
+      t.equal(answer.model?.name, 'uprez-x2', 'with the default model');
+      const refused = await fetch(`http://127.0.0.1:${hostPort}/status`);
+      t.equal(refused.status, 401, 'without the token: 401');
+      timings.push(`daemon ready ${since(from)}`);
+    });
+
+    let firstOnScreen: Screen | undefined;
+    await t.test('a photo copied into the shared folder appears: first the preview, then the SR version, as headless renders them', async (t) => {
+      const from = Date.now();
+      dropInto(folder, first, 'first.jpg');
+      await vm.nextSkippingLogs('uprez:image.taken', STEP_TIMEOUT_MS);
+      const preview = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
+      t.match(preview.line, /id=first.jpg version=preview/, 'the preview is shown');
+      const previewScreen = await screendump();
+      const previewDb = psnr(previewScreen, firstPreview);
+      t.ok(previewDb >= SAME_PICTURE_DB, `the screen shows the preview as headless renders it: Y-PSNR ${previewDb.toFixed(1)} dB`);
+      timings.push(`preview ${since(from)}`);
+      const srDone = await vm.nextSkippingLogs('uprez:sr.done', STEP_TIMEOUT_MS);
+      const final = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
+      t.match(final.line, /id=first.jpg version=final/, 'then the SR version');
+      firstOnScreen = await screendump();
+      const srDb = psnr(firstOnScreen, firstSr);
+      t.ok(srDb >= SAME_PICTURE_DB, `the screen shows the SR version as headless renders it: Y-PSNR ${srDb.toFixed(1)} dB`);
+      t.ok(psnr(firstOnScreen, previewScreen) < 60, 'and it differs from the preview');
+      timings.push(`SR ${since(from)} (${String(/ms=(\d+)/.exec(String(srDone.line))?.[1])} ms in the daemon)`);
+    });
+
+    await t.test('/screen.png over HTTP equals the screendump', async (t) => {
+      const viaHttp = await httpScreen(hostPort, token);
+      const dumped = await screendump();
+      t.equal(describeDifference(viaHttp, dumped), '', 'the read-back is what is scanned out, pixel for pixel');
+    });
+
+    await t.test('a photo pushed over the websocket replaces it, crossfading on the real screen', async (t) => {
+      const from = Date.now();
+      const before = await screendump();
+      const push = execFileAsync(process.execPath, [uprez, 'push', '--to', `127.0.0.1:${hostPort}`, '--token', token, '--json', second], { timeout: STEP_TIMEOUT_MS });
+      // Screendumps while the crossfade runs, until the daemon says the new picture is fully on screen.
+      let faded = false;
+      const shown = vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS).finally(() => (faded = true));
+      const during: Screen[] = [];
+      while (!faded) {
+        const screen = await screendump();
+        if (psnr(screen, before) < 50) during.push(screen);
+        await sleep(200);
+      }
+      const { stdout } = await push;
+      t.match(JSON.parse(stdout), [{ file: second, id: /\S/ }], `uprez push reports the picture: ${stdout.trim()}`);
+      t.match((await shown).line, /version=preview/, 'the pushed picture is shown');
+      const after = await screendump();
+      t.ok(psnr(after, before) < 30, 'it replaced the picture on screen');
+      // A frame of the fade is a mix of the two pictures: (1 - a) * before + a * after, 0 < a < 1.
+      const mixes = during.map((screen) => blendOf(screen, before, after)).filter((mix) => mix.amount > 0.1 && mix.amount < 0.9);
+      t.ok(mixes.length > 0, `a screendump caught the crossfade halfway (${during.length} caught in the fade: amounts ${during.map((screen) => blendOf(screen, before, after).amount.toFixed(2)).join(', ')})`);
+      for (const mix of mixes) t.ok(mix.db >= 30, `that frame is the two pictures mixed ${(mix.amount * 100).toFixed(0)}/100: Y-PSNR ${mix.db.toFixed(1)} dB against the mix`);
+      await vm.nextSkippingLogs('uprez:sr.done', STEP_TIMEOUT_MS);
+      const final = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
+      t.match(final.line, /version=final/, 'then its SR version');
+      timings.push(`push to SR ${since(from)}`);
+    });
+
+    await t.test('SIGKILL and a restart bring back the same picture and slideshow position', async (t) => {
+      const from = Date.now();
+      const before = await status(hostPort, token);
+      const screenBefore = await screendump();
+      vm.send('kill-uprez');
+      const killed = await vm.nextSkippingLogs('exited', 60_000);
+      t.equal(killed.code, 137, 'the daemon was killed (128 + SIGKILL)');
+      vm.send(uprezRun);
+      const resumed = await vm.nextSkippingLogs('uprez:state.resumed', STEP_TIMEOUT_MS);
+      t.match(resumed.line, `id=${before.current.id}`, 'it resumes the picture it showed');
+      await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
+      const after = await reachable(hostPort, token, 60_000);
+      t.equal(after.current.id, before.current.id, `/status: the same picture (${String(before.current.id)})`);
+      t.equal(after.queue.next, before.queue.next, `/status: the same next picture in the slideshow (${String(before.queue.next)})`);
+      const screen = await screendump();
+      const db = psnr(screen, screenBefore);
+      t.ok(db >= SAME_PICTURE_DB, `the screen shows what it showed before the kill: Y-PSNR ${db.toFixed(1)} dB`);
+      timings.push(`restart ${since(from)}`);
+    });
+
+    await t.test('a second instance fails with the documented message, the first keeps showing', async (t) => {
+      const from = Date.now();
+      const before = await screendump();
+      const logFrom = vm.log.length;
+      vm.send(`uprez run --backend kms --http off --folder ${folder} --state-dir /run/second-state --cache-dir /run/second-cache`);
+      const exited = await vm.nextSkippingLogs('exited', STEP_TIMEOUT_MS);
+      t.not(exited.code, 0, `the second instance exits with ${String(exited.code)}`);
+      const said = vm.log.slice(logFrom).join('\n');
+      t.match(said, /Another program drives the screen.*another uprez instance.*systemctl stop uprez/s, 'it says who holds the screen and what to do');
+      t.equal(describeDifference(await screendump(), before), '', 'the screen is unchanged');
+      t.equal((await status(hostPort, token)).current.id, (await status(hostPort, token)).current.id, 'the first still answers');
+      timings.push(`second instance ${since(from)}`);
+    });
+
+    await t.test('the screen goes away and comes back: uprez goes on and shows the picture again', async (t) => {
+      const from = Date.now();
+      const before = await screendump();
+      vm.send('connector-off');
+      const off = await vm.nextSkippingLogs('connector', 60_000);
+      t.equal(off.status, 'disconnected', 'the kernel reads the connector as disconnected');
+      const lost = await vm.nextSkippingLogs('uprez:display.disconnected', 60_000);
+      t.match(lost.line, /connector=Virtual-1/, 'uprez logs the screen going away');
+      const away = await screendump();
+      t.ok(psnr(away, before) < 30, 'uprez stopped scanning out: the virtual screen no longer shows the picture');
+      const during = await status(hostPort, token);
+      t.equal(during.current.id, (await status(hostPort, token)).current.id, 'uprez keeps running (HTTP answers)');
+      const health = await fetch(`http://127.0.0.1:${hostPort}/healthz`);
+      t.equal(health.status, 200, '/healthz stays 200: the display thread is alive, just without a screen');
+      vm.send('connector-detect');
+      const on = await vm.nextSkippingLogs('connector', 60_000, ['uprez:display.reconnected']);
+      t.equal(on.status, 'connected', 'the connector reads connected again');
+      const back = await vm.nextSkippingLogs('uprez:display.reconnected', 60_000);
+      t.match(back.line, /connector=Virtual-1 mode=1920x1080@/, 'uprez logs the screen coming back, at its mode');
+      let difference = '';
+      for (let attempt = 0; attempt < 20; attempt++) {
+        difference = describeDifference(await screendump(), before);
+        if (difference === '') break;
+        await sleep(500);
+      }
+      t.equal(difference, '', 'the picture is on the screen again, pixel for pixel');
+      timings.push(`screen away and back ${since(from)}`);
+    });
+
+    await t.test('SIGTERM gives the screen back and exits 0', async (t) => {
+      vm.send('term-uprez');
+      await vm.nextSkippingLogs('uprez:stopped', 60_000);
+      const exited = await vm.nextSkippingLogs('exited', 60_000);
+      t.equal(exited.code, 0, 'exit code 0');
+      t.equal(describeDifference(await screendump(), consoleScreen), '', 'the text console (the CRTC found at start) is back');
+    });
+
+    vm.send('poweroff');
+    await Promise.race([vm.exited, sleep(30_000)]);
+    t.comment(`${timings.join('; ')}; whole test ${since(started)}`);
+  });
+}
+
