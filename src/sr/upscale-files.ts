@@ -13,6 +13,8 @@ export interface UpscaleFilesSettings {
   steps?: 0 | 1 | 2;
   /** Resample to exactly this size after the SR steps. */
   size?: { width: number; height: number };
+  /** Share of the network's work to spend, 0..1 (default 1: all of it); see ../sr/adaptive.ts. */
+  effort?: number;
   /** Refuse inputs with more pixels than this, before decoding them. */
   maxPixels: number;
   /** How the user raises `maxPixels`, for the message (e.g. "--max-pixels N"). */
@@ -93,7 +95,7 @@ export async function upscaleFiles(
       const decodeMs = performance.now() - t;
       const steps = stepsFor(image, settings);
       t = performance.now();
-      const upscaled = upscaler.upscale(image, { steps, size: settings.size });
+      const upscaled = upscaler.upscale(image, { steps, size: settings.size, effort: settings.effort });
       const upscaleMs = performance.now() - t;
       t = performance.now();
       await writePng(upscaled, outPath);

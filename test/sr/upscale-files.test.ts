@@ -71,3 +71,26 @@ t.test('--size: the steps that reach it, then a resample to exactly it; the pixe
   t.notOk(refused?.ok);
   if (refused && !refused.ok) t.match(refused.message, /c\.png: 9x7 is 63 pixels, over the limit of 10 pixels .*\(--max-pixels N\)/);
 });
+
+t.test('--effort reaches the upscaler; `uprez upscale` refuses an effort outside 0..1', async (t) => {
+  const input = await writeInput('effort.png', 24, 16, 9);
+  const image = randomImage(9, 24, 16, 3);
+  const outDir = join(dir, 'effort');
+  const [result] = await upscaleFiles(createCpuUpscaler(model), { files: [input], outDir, maxPixels: 1e6, effort: 0.5 });
+  t.ok(result?.ok);
+  const written = await sharp(join(outDir, 'effort.png')).raw().toBuffer();
+  const expected = createCpuUpscaler(model).upscale(image, { steps: 1, effort: 0.5 });
+  t.ok(written.equals(Buffer.from(expected.data)), 'the effort-0.5 result');
+  t.notOk(written.equals(Buffer.from(createCpuUpscaler(model).upscale(image, { steps: 1 }).data)), 'not the full result');
+  const { main } = await import('../../src/cli/upscale.js');
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  try {
+    t.equal(await main(['--effort', '1.5', '--out', outDir, input]), 2);
+    t.equal(await main(['--effort', 'x', '--out', outDir, input]), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  t.match(errors.join(''), /--effort expects a number from 0 to 1, got '1.5'/);
+});
