@@ -4,6 +4,7 @@
 // multiply-accumulates per second, time per stage, and the CPU reference for comparison.
 //   node dist/scripts/bench-sr.js [--runs N] [--no-cpu] [--model FILE | --baseline]
 //     [--max-draw-buffers N] [--max-outputs-per-pass N]   (1: no multiple render targets)
+//     [--no-adaptive | --adaptive-only]   (the adaptive-compute rows: bench-sr-adaptive.ts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { DEFAULT_MODEL_FILE, loadModel, modelMetrics } from '../src/sr/load-mode
 import { modelsDir } from '../src/service/paths.js';
 import type { RasterImage, SrModel } from '../src/sr/model.js';
 import { baselineShapedModel, randomImage } from '../test/sr/helpers/random-model.js';
+import { benchAdaptive } from './bench-sr-adaptive.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -104,6 +106,11 @@ const probe = (): StartupProbe => {
   });
   return JSON.parse(output) as StartupProbe;
 };
+if (args.includes('--adaptive-only')) {
+  await benchAdaptive(gl, model, runs, engineOptions);
+  display.close();
+  process.exit(0);
+}
 const cold = probe();
 const warm = probe();
 rmSync(cacheRoot, { recursive: true, force: true });
@@ -146,6 +153,7 @@ for (const name of profiles[0]!.keys()) {
   console.log(`  ${name.padEnd(28)} ${t.toFixed(1).padStart(7)} ms`);
 }
 console.log(`  ${'total'.padEnd(28)} ${total.toFixed(1).padStart(7)} ms`);
+if (!args.includes('--no-adaptive')) await benchAdaptive(gl, model, runs, engineOptions);
 display.close();
 
 if (withCpu) {
