@@ -17,7 +17,7 @@ import { pillowBicubicResize } from '../src/quality/pillow-resize.js';
 import { EVAL_SHAVE } from '../src/quality/evaluate.js';
 import { modelsDir, repoRoot } from '../src/service/paths.js';
 
-export const BENCH_EFFORTS = [1, 0.8, 0.7, 0.6, 0.5, 0.4, 0.2];
+export const BENCH_EFFORTS = [1, 0.8, 0.7, 0.65, 0.6, 0.5, 0.4, 0.2];
 const [WIDTH, HEIGHT] = [1920, 1080];
 const samplePhotos = join(repoRoot, 'config', 'sample-photos');
 
@@ -151,7 +151,7 @@ export async function benchAdaptive(gl: GL, model: SrModel, runs: number, engine
   const speedUp = (row: (typeof rows)[number], i: number): number => row.cells[0]!.cpuMs / row.cells[i]!.cpuMs;
   efforts.forEach((effort, i) => {
     const [photo, text] = [rows[0]!.cells[i]!, rows[1]!.cells[i]!];
-    console.log(`  ${effort.toFixed(1).padStart(6)} | ${photo.ms.toFixed(0).padStart(15)} ${photo.cpuMs.toFixed(0).padStart(7)} ` +
+    console.log(`  ${String(effort).padStart(6)} | ${photo.ms.toFixed(0).padStart(15)} ${photo.cpuMs.toFixed(0).padStart(7)} ` +
       `${speedUp(rows[0]!, i).toFixed(2).padStart(8)}x ${pct(photo.heavy)} |` +
       ` ${text.ms.toFixed(0).padStart(13)} ${text.cpuMs.toFixed(0).padStart(7)} ${speedUp(rows[1]!, i).toFixed(2).padStart(8)}x ${pct(text.heavy)} ${db(text.lost!)}  |` +
       ` ${db(quality[i]!.lost).padStart(19)} ${pct(quality[i]!.heavy)}`);
