@@ -82,6 +82,8 @@ t.test('effort 1 is the full engine byte for byte, and never enters the adaptive
   t.same(gpu.lastMasks(), [], 'no mask made');
   t.equal(gpu.programStats.compiled, programs, 'no adaptive program compiled');
   t.throws(() => gpu.upscale(photo, { steps: 1, effort: -0.1 }), /between 0 and 1/);
+  gpu.upscale(photo, { steps: 1, effort: 0.5 });
+  t.ok(Buffer.from(gpu.upscale(photo, { steps: 1 }).data).equals(Buffer.from(full.data)), 'the same bytes after an adaptive run (no stencil state left)');
 });
 
 t.test('at a low effort a flat picture runs almost no heavy pixels and noise almost all', async (t) => {

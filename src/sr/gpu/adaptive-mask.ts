@@ -54,6 +54,11 @@ export class GpuAdaptiveMask {
       this.stencilSize = { width: w, height: h };
     }
     runner.attachStencil(this.stencil); // the distance texture (w x h) is the colour attachment now
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER!) !== gl.FRAMEBUFFER_COMPLETE) {
+      runner.attachStencil(null);
+      throw new Error('this GPU cannot render to an RGBA8 texture with a STENCIL_INDEX8 stencil buffer, ' +
+        'which adaptive compute needs: use effort 1');
+    }
     gl.clearStencil(0);
     gl.stencilMask(0xff);
     gl.clear(gl.STENCIL_BUFFER_BIT!);
@@ -78,6 +83,7 @@ export class GpuAdaptiveMask {
   }
 
   endLayers(): void {
+    this.gl.stencilFunc(this.gl.ALWAYS!, 0, 0xff);
     this.gl.disable(this.gl.STENCIL_TEST!);
     this.runner.attachStencil(null);
   }
