@@ -52,6 +52,8 @@ export interface DaemonConfig {
   pushMaxBytes: number;
   /** Seconds before reading a picture's file is given up. */
   readTimeoutS: number;
+  /** Share of the network's work SR spends (1: all of it; see src/sr/adaptive.ts). */
+  effort: number;
   /** Seconds before SR is tried again after it failed. */
   srRetryS: number;
   maxPixels: number;

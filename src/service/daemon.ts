@@ -250,7 +250,7 @@ export class Daemon implements Controller {
     }
     try {
       this.sr = await SrThread.open(model.path);
-      log.info('sr.ready', { model: this.sr.model, engine: this.sr.description });
+      log.info('sr.ready', { model: this.sr.model, engine: this.sr.description, effort: this.config.effort });
       this.sr.onReopened = (engine) => log.info('sr.reopened', { engine });
     } catch (error) {
       this.srProblem = `the SR engine could not start: ${(error as Error).message}`;
@@ -444,7 +444,9 @@ export class Daemon implements Controller {
     const { placement } = prepared;
     return cacheKey({
       contentHash: prepared.contentHash, model: this.sr?.model ?? 'none', width: placement.target.width, height: placement.target.height,
-      fit: prepared.fit, rotate: this.config.rotate, variant: `steps${placement.srSteps}:${rectText(placement.crop)}`,
+      fit: prepared.fit, rotate: this.config.rotate,
+      // Effort 1 keeps the keys of the entries made before effort existed.
+      variant: `steps${placement.srSteps}:${rectText(placement.crop)}${this.config.effort < 1 ? `:effort${this.config.effort}` : ''}`,
     });
   }
 
@@ -599,7 +601,7 @@ export class Daemon implements Controller {
       if (priority === 'now') this.sr!.prioritise(running.jobId);
       return running;
     }
-    const job = this.sr!.run({ image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, priority });
+    const job = this.sr!.run({ image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, effort: this.config.effort, priority });
     this.srInFlight.set(key, job);
     const forget = () => {
       if (this.srInFlight.get(key) === job) this.srInFlight.delete(key);
@@ -985,7 +987,7 @@ export class Daemon implements Controller {
       gpu: opened.gl,
       model: this.sr ? { name: this.sr.model, engine: this.sr.description } : null,
       sr: {
-        available: this.sr !== null, working: this.sr !== null && this.srProblem === null, pending: this.sr?.pending ?? 0,
+        available: this.sr !== null, working: this.sr !== null && this.srProblem === null, pending: this.sr?.pending ?? 0, effort: this.config.effort,
         problem: this.srProblem, failures: this.counters.srFailed, recoveredAt: this.srRecoveredAt,
       },
       paused: this.pausedFlag,

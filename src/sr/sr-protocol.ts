@@ -10,7 +10,7 @@ export interface SrWorkerData {
 }
 
 export type SrJobRequest =
-  | { type: 'job'; jobId: number; image: RasterImage; steps: 0 | 1 | 2; size: { width: number; height: number } }
+  | { type: 'job'; jobId: number; image: RasterImage; steps: 0 | 1 | 2; size: { width: number; height: number }; effort: number }
   | { type: 'fail-next'; count: number }
   /** Test hook: `context` destroys the engine's GL context; `shader` reopens it `count` times with shaders that do not compile. */
   | { type: 'break'; fault: SrFault; count: number }

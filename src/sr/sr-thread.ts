@@ -18,6 +18,8 @@ export interface SrJob {
   image: RasterImage;
   steps: 0 | 1 | 2;
   size: { width: number; height: number };
+  /** 1: the full network; lower: only near detail (adaptive compute). */
+  effort: number;
   priority: SrPriority;
 }
 
@@ -132,10 +134,10 @@ export class SrThread {
     const index = Math.max(0, this.queue.findIndex((q) => q.job.priority === 'now'));
     const next = this.queue.splice(index, 1)[0]!;
     this.running = next;
-    const { image, steps, size } = next.job;
+    const { image, steps, size, effort } = next.job;
     // Copy: the caller keeps its image (e.g. for the preview); the copy's memory moves over.
     const data = image.data.slice();
-    this.worker.postMessage({ type: 'job', jobId: next.jobId, image: { ...image, data }, steps, size } satisfies SrJobRequest, [data.buffer]);
+    this.worker.postMessage({ type: 'job', jobId: next.jobId, image: { ...image, data }, steps, size, effort } satisfies SrJobRequest, [data.buffer]);
   }
 
   private onEvent(event: SrWorkerEvent): void {

@@ -79,7 +79,7 @@ async function runJob(request: Extract<SrJobRequest, { type: 'job' }>): Promise<
     }
     let image;
     try {
-      image = engine.upscaler.upscale(request.image, { steps: request.steps, size: request.size });
+      image = engine.upscaler.upscale(request.image, { steps: request.steps, size: request.size, effort: request.effort });
     } catch (error) {
       // A GL error may leave the context in any state: start the next job on a fresh engine.
       if ((error as Error).name.startsWith('GL')) dropEngine();

@@ -67,6 +67,7 @@ t.test('the defaults load and validate', async (t) => {
     pushMaxImages: 100,
     pushMaxBytes: 524288000,
     readTimeoutS: 30,
+    effort: 1,
     srRetryS: 30,
     maxPixels: 100000000,
     log: 'text',
