@@ -137,6 +137,8 @@ export class Daemon implements Controller {
   /** A new file to show once the decoding ones are done (a burst of files: the latest wins, one decode at a time). */
   private newShowNext: { id: string; why: 'new' | 'changed' } | null = null;
   /** Files refused lately: why, and where they went (rejected/, or left in place). */
+  /** Resolves once the SR thread is open, or known not to be (it never rejects). */
+  private srOpening: Promise<void> = Promise.resolve();
   private readonly rejections: { id: string; source: ImageSource; reason: string; at: string; movedTo: string | null; leftInPlace: string | null }[] = [];
   private slideTimer: NodeJS.Timeout | null = null;
   private srRetryTimer: NodeJS.Timeout | null = null;
@@ -202,8 +204,10 @@ export class Daemon implements Controller {
       void this.stop('display-failed').then(() => process.exit(1));
     });
 
-    const [srResult, cache, saved] = await Promise.all([
-      this.openSr(),
+    // Opening SR (compiling the network's shaders, a warm-up job) takes seconds on a Pi: the
+    // idle card does not wait for it.
+    this.srOpening = this.openSr();
+    const [cache, saved] = await Promise.all([
       SrCache.open(config.cacheDir, config.cacheBytes).catch((error: Error) => {
         log.warn('cache.unavailable', { message: error.message });
         return SrCache.open(config.cacheDir, 0);
@@ -211,13 +215,13 @@ export class Daemon implements Controller {
       this.state.load(),
       this.startHttp(),
     ]);
-    void srResult;
     this.cache = cache;
     this.pushes = await PushStore.open(config.stateDir, { maxImages: config.pushMaxImages, maxBytes: config.pushMaxBytes });
     for (const pushed of this.pushes.list()) this.addPushedRecord(pushed);
 
     // The idle card is the first frame, whatever comes next.
     await this.showIdleCard();
+    await this.srOpening;
 
     this.source = new FolderSource({
       folder: config.folder, recursive: config.recursive, settleMs: config.settleMs,
@@ -503,6 +507,9 @@ export class Daemon implements Controller {
 
     this.slideshow.setCurrent(id);
     void this.state.save({ current: id, slideshow: this.slideshow.state() });
+    // A push in the first seconds waits for the SR thread to be open (or not): keys and jobs need it.
+    await this.srOpening;
+    if (token !== this.showToken) return;
     const key = this.keyFor(prepared);
     const needsSr = this.sr !== null && prepared.placement.srSteps > 0;
     const onScreen: OnScreen = { id, token, prepared, key, state: 'preview', shownAt: Date.now(), srJobId: null };
