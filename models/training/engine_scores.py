@@ -60,6 +60,8 @@ def tables(scores):
     check = first["card-check"]
     print(f"| bicubic | {check['bicubic']['bicubic']:.3f} | {check['realistic']['bicubic']:.3f} |")
     for name, v in scores.items():
+        if not os.path.exists(os.path.join(ROOT, "models", name + ".json")):  # the test checks the shipped ones
+            continue
         c = v["sets"]["card-check"]
         print(f"| {name} | {c['bicubic']['model']:.3f} | {c['realistic']['model']:.3f} |")
 
