@@ -3,7 +3,7 @@
 models/crops.png (bicubic, each model, the original), the bicubic protocol's LR.
 
   /usr/bin/python3 models/training/crops.py models/uprez-x2-fast.json models/uprez-x2.json models/uprez-x2-hq.json
-      [--photo models/training/data/val/astronaut.png --box 150,40,246,136] [--zoom 3] [--out models/crops.png]
+      [--photo models/training/data/val/astronaut.png --box 280,300,376,396] [--zoom 3] [--out models/crops.png]
 
 The photo defaults to scikit-image's astronaut (public domain, NASA; fetch_data.py puts it in
 data/val/). The LR image is Pillow's BICUBIC x0.5 of it; each model's output comes from
@@ -26,7 +26,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="+")
     ap.add_argument("--photo", default=os.path.join(HERE, "data", "val", "astronaut.png"))
-    ap.add_argument("--box", default="150,40,246,136", help="left,top,right,bottom in the photo")
+    ap.add_argument("--box", default="280,300,376,396", help="left,top,right,bottom in the photo")
     ap.add_argument("--zoom", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "crops.png"))
     args = ap.parse_args()
