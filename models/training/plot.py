@@ -80,7 +80,8 @@ def plot_scores(path, out):
             x, y = px(v["macs"], v["sets"][name]["bicubic"]["model"])
             colour = (31, 119, 180) if "debian" == v["trainingSets"] else (44, 160, 44)
             d.ellipse([x - 5, y - 5, x + 5, y + 5], fill=colour)
-            d.text((x + 8, y - 18), model, fill="black", font=fs)
+            below = model.endswith("-round1")  # close to its successor: label under the point
+            d.text((x + 8, y + 2 if below else y - 18), model, fill="black", font=fs)
     d.text((L + 180, H - 35), "multiply-accumulates per input pixel (log scale)", fill="black", font=f)
     d.text((10, 12), "Y-PSNR, dB (blue: trained on the Debian photos alone; green: with research-only sets)",
            fill="black", font=f)
