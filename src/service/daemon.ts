@@ -7,6 +7,9 @@
 //
 // The screen (display thread) and SR (SR thread) run in workers; this thread only decides.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import sharp from 'sharp';
 import { sdNotify } from 'node-drm-gbm-egl';
 import { isScheduledOn, type DaemonConfig } from './config.js';
@@ -137,6 +140,8 @@ export class Daemon implements Controller {
   /** A new file to show once the decoding ones are done (a burst of files: the latest wins, one decode at a time). */
   private newShowNext: { id: string; why: 'new' | 'changed' } | null = null;
   /** Files refused lately: why, and where they went (rejected/, or left in place). */
+  /** The model in cache keys: its file name and a hash of its content. */
+  private modelKey = 'none';
   /** Resolves once the SR thread is open, or known not to be (it never rejects). */
   private srOpening: Promise<void> = Promise.resolve();
   private readonly rejections: { id: string; source: ImageSource; reason: string; at: string; movedTo: string | null; leftInPlace: string | null }[] = [];
@@ -253,6 +258,9 @@ export class Daemon implements Controller {
       return;
     }
     try {
+      // The cache key names the model by its content: a retrained model of the same name
+      // must not be served the pictures its predecessor made.
+      this.modelKey = `${basename(model.path)}:${createHash('sha256').update(await readFile(model.path)).digest('hex').slice(0, 16)}`;
       this.sr = await SrThread.open(model.path);
       log.info('sr.ready', { model: this.sr.model, engine: this.sr.description, effort: this.config.effort });
       this.sr.onReopened = (engine) => log.info('sr.reopened', { engine });
@@ -447,7 +455,7 @@ export class Daemon implements Controller {
   private keyFor(prepared: PreparedPicture): string {
     const { placement } = prepared;
     return cacheKey({
-      contentHash: prepared.contentHash, model: this.sr?.model ?? 'none', width: placement.target.width, height: placement.target.height,
+      contentHash: prepared.contentHash, model: this.sr ? this.modelKey : 'none', width: placement.target.width, height: placement.target.height,
       fit: prepared.fit, rotate: this.config.rotate,
       // Effort 1 keeps the keys of the entries made before effort existed.
       variant: `steps${placement.srSteps}:${rectText(placement.crop)}${this.config.effort < 1 ? `:effort${this.config.effort}` : ''}`,

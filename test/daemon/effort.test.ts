@@ -1,8 +1,9 @@
 // The daemon's `effort` option reaches the SR engine: with --effort 0.4 the SR version on
 // screen is what `uprez upscale --effort 0.4` computes (not the full network's), /status says
-// the effort, and the cache keeps the two apart (a restart at effort 1 runs SR again).
+// the effort, and the cache keeps the two apart (a restart at effort 1 runs SR again); the
+// cache keeps models apart by their content, not their name.
 import { execFile } from 'node:child_process';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
@@ -59,4 +60,19 @@ t.test('--effort reaches SR: the screen is uprez upscale --effort, /status says 
   t.ok(full.count(/event=sr.done id=photo\.jpg/) >= 1, 'effort 1 ran SR itself: the effort-0.4 cache entry was not taken');
   const toFullNow = yPsnr(raster(await full.screen()), reference1, 0);
   t.ok(toFullNow >= 45, `at effort 1 the screen is the full network's: Y-PSNR ${toFullNow.toFixed(2)} dB`);
+  await full.stop('SIGTERM');
+
+  // The cache names the model by its content: the same model again is a hit; a file of the
+  // same name with other bytes (a retrained model) is not.
+  const again = startDaemon(dirs, args);
+  t.teardown(() => again.stop('SIGKILL'));
+  await again.waitForLine(/event=cache.hit id=photo\.jpg/, 60_000);
+  t.equal(again.count(/event=sr.done id=photo\.jpg/), 0, 'the same model again: served from the cache');
+  await again.stop('SIGTERM');
+  const retrained = join(dirs.root, 'uprez-x2.json');
+  await writeFile(retrained, JSON.stringify(JSON.parse(await readFile(join(repoRoot, 'models', 'uprez-x2.json'), 'utf8'))));
+  const other = startDaemon(dirs, [...args, '--model', retrained]);
+  t.teardown(() => other.stop('SIGKILL'));
+  await other.waitForLine(/event=sr.done id=photo\.jpg/, 60_000);
+  t.equal(other.count(/event=cache.hit id=photo\.jpg/), 0, 'a model file of the same name with other content: not served the old pictures');
 });
