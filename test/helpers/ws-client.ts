@@ -8,8 +8,8 @@ export class WsClient {
   readonly messages: Message[] = [];
   readonly events: Message[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  /** Keep only events (not replies) in `messages`: a long-running client must not grow for ever. */
-  forgetReplies = false;
+  /** Whether messages are kept (in `messages` and `events`): a long-running client may only count them. */
+  keepMessages = true;
   private waiters: { check: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   private listeners: ((m: Message) => void)[] = [];
 
@@ -17,8 +17,10 @@ export class WsClient {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       const message = JSON.parse(data.toString()) as Message;
-      if ('event' in message) this.events.push(message);
-      else if (!this.forgetReplies) this.messages.push(message);
+      if (this.keepMessages) {
+        if ('event' in message) this.events.push(message);
+        else this.messages.push(message);
+      }
       for (const listener of this.listeners) listener(message);
       for (const waiter of [...this.waiters]) {
         if (waiter.check(message)) {

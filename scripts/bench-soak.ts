@@ -1,0 +1,57 @@
+// npm run bench:soak: the daemon under a long stream of pushes (test/load/soak-run.ts does the
+// work; test/load/soak.test.ts is its short version). Headless at 3840x2160 by default: 2,000
+// pictures of mixed sizes and formats pushed as fast as the daemon takes them, for at least 10
+// minutes, a slideshow running, 20 websocket clients subscribed. Prints a table; exits 1 when a
+// goal is missed (event-loop p99 under 50 ms in every window, RSS and GPU memory growth under
+// 30 MB from the warm-up to the end, the same fds, none lost).
+// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --keep]
+import { parseArgs } from 'node:util';
+import { mb, runSoak } from '../test/load/soak-run.js';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '3840x2160' },
+    images: { type: 'string', default: '2000' },
+    minutes: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '20' },
+    interval: { type: 'string', default: '2' },
+    pool: { type: 'string', default: '36' },
+    sample: { type: 'string', default: '10' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const report = await runSoak({
+  size: values.size!, images: Number(values.images), minutes: Number(values.minutes), clients: Number(values.clients),
+  intervalS: Number(values.interval), poolSize: Number(values.pool), sampleS: Number(values.sample), keep: values.keep,
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
+
+const GOAL_LOOP_MS = 50;
+const GOAL_GROWTH_BYTES = 30e6;
+const loopWorst = Math.max(...report.loopP99Ms);
+const rssGrowth = report.end.rssBytes - report.warm.rssBytes;
+const gpuGrowth = report.end.gpuBytes - report.warm.gpuBytes;
+const rows: [string, string, string, boolean | null][] = [
+  ['pictures pushed / accepted', `${report.pushed} / ${report.accepted} (${report.busyRetries} busy and ${report.rateLimitedRetries} rate-limited retries, ${report.refused.length} refused)`, '', null],
+  ['images per second', report.imagesPerSecond.toFixed(2), '', null],
+  ['preview ms p50 / p90 / p99 / max', `${report.previewMs.p50} / ${report.previewMs.p90} / ${report.previewMs.p99} / ${report.previewMs.max} (${report.previewMs.count})`, '', null],
+  ['SR ms p50 / p90 / p99 / max (jobs)', `${report.srMs.p50} / ${report.srMs.p90} / ${report.srMs.p99} / ${report.srMs.max} (${report.srDone})`, '', null],
+  ['slideshow turns', String(report.slideshowTurns), '', null],
+  ['event-loop p99 ms, worst window', `${loopWorst.toFixed(1)} (${report.loopP99Ms.length} windows of ${values.sample} s, median ${[...report.loopP99Ms].sort((a, b) => a - b)[Math.floor(report.loopP99Ms.length / 2)]?.toFixed(1)})`, `< ${GOAL_LOOP_MS}`, loopWorst < GOAL_LOOP_MS],
+  ['RSS MB cold / warm / end', `${mb(report.cold.rssBytes)} / ${mb(report.warm.rssBytes)} / ${mb(report.end.rssBytes)} (growth ${mb(rssGrowth)})`, 'growth < 30', rssGrowth < GOAL_GROWTH_BYTES],
+  ['GPU MB cold / warm / end', `${mb(report.cold.gpuBytes)} / ${mb(report.warm.gpuBytes)} / ${mb(report.end.gpuBytes)} (growth ${mb(gpuGrowth)})`, 'growth < 30', gpuGrowth < GOAL_GROWTH_BYTES],
+  ['open fds start / end', `${report.cold.fds} / ${report.end.fds}`, 'equal', report.cold.fds === report.end.fds],
+  ['accepted but lost', String(report.lost.length), '0', report.lost.length === 0],
+  ['events per client', `${Math.min(...report.eventsPerClient)}..${Math.max(...report.eventsPerClient)}`, 'all equal', Math.min(...report.eventsPerClient) === Math.max(...report.eventsPerClient)],
+  ['daemon error lines / exit', `${report.daemonErrors.length} / ${report.exitCode}`, '0 / 0', report.daemonErrors.length === 0 && report.exitCode === 0],
+];
+process.stdout.write(`uprez soak: headless ${report.screen}, model ${report.model ?? 'none'}, ${report.renderer}, ${report.seconds.toFixed(0)} s, ` +
+  `${values.clients} subscribers, slideshow interval ${values.interval} s. GPU memory is what the GL binding holds in textures, ` +
+  `renderbuffers and buffers (on llvmpipe it is also part of the RSS); warm = after the first 5% of the pictures.\n\n`);
+process.stdout.write('| figure | value | goal | met |\n|---|---|---|---|\n');
+for (const [name, value, goal, met] of rows) process.stdout.write(`| ${name} | ${value} | ${goal} | ${met === null ? '' : met ? 'yes' : 'NO'} |\n`);
+if (report.lost.length > 0) process.stdout.write(`\nlost: ${report.lost.join(' ')}\n`);
+if (report.cold.fds !== report.end.fds) process.stdout.write(`\nfds at the end: ${report.fdsAtEnd.join(' ')}\n`);
+if (report.daemonErrors.length > 0) process.stdout.write(`\ndaemon errors:\n${report.daemonErrors.slice(0, 20).join('\n')}\n`);
+process.exitCode = rows.every(([, , , met]) => met !== false) ? 0 : 1;

@@ -1,0 +1,391 @@
+// The soak: the real daemon (headless) takes a long stream of pushed pictures of mixed sizes
+// and formats, as fast as it accepts them, with a slideshow running and websocket clients
+// subscribed to its events; what it holds (memory, GPU memory, fds) is compared between start
+// and end, and every accepted picture must have been shown or still be listed. Run in full by
+// `npm run bench:soak` (scripts/bench-soak.ts) and in short by test/load/soak.test.ts.
+import { copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { repoRoot } from '../../src/service/paths.js';
+import { daemonDirs, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { fdTargets, openFds, residentBytes } from '../helpers/proc.js';
+import { openWs, type Message, type WsClient } from '../helpers/ws-client.js';
+
+export interface SoakOptions {
+  /** The headless screen, e.g. '3840x2160'. */
+  size: string;
+  /** Pictures to push (at least). */
+  images: number;
+  /** Minutes to keep pushing (at least; the pool of pictures repeats, each push unique). */
+  minutes: number;
+  /** Websocket clients subscribed to every event. */
+  clients: number;
+  /** Slideshow interval in seconds. */
+  intervalS: number;
+  /** Distinct pictures generated before the run (each push is made unique on top). */
+  poolSize: number;
+  /** How often the event-loop delay is read (and reset), in seconds. */
+  sampleS: number;
+  /** Progress lines (to stderr, say). */
+  progress?: (line: string) => void;
+  /** Keep the daemon's directories (for a look afterwards). */
+  keep?: boolean;
+}
+
+export interface Holdings {
+  rssBytes: number;
+  gpuBytes: number;
+  fds: number;
+}
+
+export interface SoakReport {
+  screen: string;
+  renderer: string;
+  model: string | null;
+  seconds: number;
+  pushed: number;
+  accepted: number;
+  busyRetries: number;
+  rateLimitedRetries: number;
+  refused: { id: string; message: string }[];
+  imagesPerSecond: number;
+  previewMs: Percentiles;
+  srMs: Percentiles;
+  srDone: number;
+  slideshowTurns: number;
+  /** p99 of the main thread's event-loop delay in each sampling window (ms). */
+  loopP99Ms: number[];
+  /** Before the first push, after the warm-up, at the end (idle, same clients connected). */
+  cold: Holdings;
+  warm: Holdings;
+  end: Holdings;
+  /** Accepted pictures neither shown (preview-shown) nor in the daemon's list. */
+  lost: string[];
+  /** Events each subscribed client got (all equal when none was dropped). */
+  eventsPerClient: number[];
+  fdsAtEnd: string[];
+  daemonErrors: string[];
+  exitCode: number | null;
+}
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  return { count: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: sorted.at(-1) ?? NaN };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- the pictures ----
+
+interface PoolImage {
+  bytes: Buffer;
+  format: 'jpeg' | 'png' | 'webp';
+  width: number;
+  height: number;
+}
+
+/** Sizes as fractions of the screen's width and height: tiny, small, about the screen, larger than it; portrait too. */
+const SIZES: [number, number][] = [
+  [0.005, 0.008], [0.02, 0.05], [0.1, 0.1], [0.17, 0.3], [0.25, 0.25], [0.33, 0.6], [0.5, 0.5],
+  [0.75, 0.75], [0.4, 1.2], [1, 1], [1.15, 1.15], [1.3, 1.1],
+];
+const FORMATS = ['jpeg', 'png', 'webp'] as const;
+
+/**
+ * `count` distinct photo-like pictures (the sample photos, cropped, tinted, resized, with film
+ * grain so that large ones are not smooth), cycling through the sizes and the formats.
+ */
+export async function makePool(count: number, screenWidth: number, screenHeight: number): Promise<PoolImage[]> {
+  const photoDir = join(repoRoot, 'config', 'sample-photos');
+  const photos = readdirSync(photoDir).filter((name) => name.endsWith('.jpg')).map((name) => join(photoDir, name));
+  const pool: PoolImage[] = [];
+  for (let i = 0; i < count; i++) {
+    const [fw, fh] = SIZES[i % SIZES.length]!;
+    const width = Math.max(8, Math.round(screenWidth * fw));
+    const height = Math.max(8, Math.round(screenHeight * fh));
+    const format = FORMATS[i % FORMATS.length]!;
+    const positions = ['centre', 'north', 'south', 'east', 'west'] as const;
+    const base = await sharp(photos[i % photos.length]!)
+      .resize(width, height, { fit: 'cover', position: positions[i % positions.length], kernel: 'lanczos3' })
+      .modulate({ hue: (i * 47) % 360, saturation: 0.8 + (i % 5) * 0.1 })
+      .toBuffer();
+    const grain = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 24 } } }).png().toBuffer();
+    const image = sharp(base).composite([{ input: grain, blend: 'soft-light' }]);
+    const bytes = format === 'jpeg' ? await image.jpeg({ quality: 88 }).toBuffer()
+      : format === 'png' ? await image.png({ compressionLevel: 6 }).toBuffer()
+      : await image.webp({ quality: 85 }).toBuffer();
+    pool.push({ bytes, format, width, height });
+  }
+  return pool;
+}
+
+/**
+ * `image` with `tag` written into a comment (JPEG COM segment, PNG tEXt chunk, WebP unknown
+ * chunk): the same pixels, other bytes, so the daemon sees a new picture (its cache key is the
+ * bytes' hash) without encoding it again.
+ */
+export function uniqueCopy(image: PoolImage, tag: string): Buffer {
+  const text = Buffer.from(`uprez-soak ${tag}`);
+  const { bytes } = image;
+  if (image.format === 'jpeg') {
+    const segment = Buffer.alloc(4 + text.length);
+    segment.writeUInt16BE(0xfffe, 0);
+    segment.writeUInt16BE(text.length + 2, 2);
+    text.copy(segment, 4);
+    return Buffer.concat([bytes.subarray(0, 2), segment, bytes.subarray(2)]);
+  }
+  if (image.format === 'png') {
+    const body = Buffer.concat([Buffer.from('tEXtComment\0'), text]);
+    const chunk = Buffer.alloc(body.length + 8);
+    chunk.writeUInt32BE(body.length - 4, 0);
+    body.copy(chunk, 4);
+    chunk.writeUInt32BE(crc32(body), body.length + 4);
+    return Buffer.concat([bytes.subarray(0, 33), chunk, bytes.subarray(33)]); // after the IHDR chunk
+  }
+  const padded = text.length % 2 === 1 ? Buffer.concat([text, Buffer.alloc(1)]) : text;
+  const chunk = Buffer.alloc(8 + padded.length);
+  chunk.write('UPRZ', 0, 'latin1');
+  chunk.writeUInt32LE(text.length, 4);
+  padded.copy(chunk, 8);
+  const out = Buffer.concat([bytes, chunk]);
+  out.writeUInt32LE(out.length - 8, 4); // the RIFF size
+  return out;
+}
+
+// ---- talking to the daemon ----
+
+/** GET or POST without keep-alive: the daemon's fds do not depend on our HTTP sockets. */
+function request(url: string, method = 'GET'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { method, agent: false, headers: { connection: 'close' } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`${method} ${url}: ${response.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function gpuBytes(base: string): Promise<number> {
+  const metrics = await request(`${base}/metrics`);
+  const values = [...metrics.matchAll(/^uprez_gpu_memory_bytes\{kind="\w+"\} (\d+)$/gm)].map((m) => Number(m[1]));
+  if (values.length !== 3) throw new Error('/metrics has no uprez_gpu_memory_bytes');
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Waits until the daemon's fd count holds still for a second (transient cache or state writes end). */
+async function steadyFds(pid: number, expected: number | null): Promise<number> {
+  let last = openFds(pid);
+  let still = 0;
+  for (let i = 0; i < 150; i++) {
+    await sleep(100);
+    const now = openFds(pid);
+    if (expected !== null && now === expected) return now;
+    still = now === last ? still + 1 : 0;
+    last = now;
+    if (expected === null && still >= 10) return now;
+  }
+  return last;
+}
+
+async function holdings(d: RunningDaemon, base: string, expectedFds: number | null): Promise<Holdings> {
+  const fds = await steadyFds(d.child.pid!, expectedFds);
+  return { rssBytes: residentBytes(d.child.pid!), gpuBytes: await gpuBytes(base), fds };
+}
+
+// ---- the run ----
+
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const say = options.progress ?? (() => {});
+  const [screenWidth, screenHeight] = options.size.split('x').map(Number) as [number, number];
+  say(`making ${options.poolSize} pictures for a ${options.size} screen...`);
+  const pool = await makePool(options.poolSize, screenWidth, screenHeight);
+
+  const dirs = daemonDirs('uprez-soak-');
+  // A few pictures in the folder: the slideshow has its own to show between pushes.
+  const photoDir = join(repoRoot, 'config', 'sample-photos');
+  for (const name of readdirSync(photoDir).filter((n) => n.endsWith('.jpg'))) copyFileSync(join(photoDir, name), join(dirs.folder, name));
+  const d = startDaemon(dirs, ['--size', options.size, '--interval', String(options.intervalS), '--transition', 'crossfade',
+    '--transition-ms', '500', '--settle-ms', '200']);
+  try {
+    const base = await d.url('');
+    const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
+    await d.waitForLine(/event=slideshow\.ready/, 120_000);
+    const status = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
+
+    // The subscribers: the first keeps every event (to find the pictures shown), the others count theirs.
+    const subscribers: WsClient[] = [];
+    const eventCounts: number[] = [];
+    for (let i = 0; i < options.clients; i++) {
+      const client = await openWs(wsUrl);
+      client.keepMessages = i === 0;
+      eventCounts.push(0);
+      // Only the pushes' events: all come after every client subscribed, so each must get them all.
+      client.onMessage((m) => {
+        if ('event' in m && typeof m.id === 'string' && m.id.startsWith('p-')) eventCounts[i]!++;
+      });
+      await client.request({ id: 'subscribe', cmd: 'subscribe' });
+      subscribers.push(client);
+    }
+    const tracker = subscribers[0]!;
+    const pusher = await openWs(wsUrl);
+    pusher.keepMessages = false;
+    await sleep(1000);
+    const cold = await holdings(d, base, null);
+    say(`cold: RSS ${mb(cold.rssBytes)} MB, GPU ${mb(cold.gpuBytes)} MB, ${cold.fds} fds`);
+
+    // The event loop's p99 per window, read and reset every sampleS.
+    const loopP99Ms: number[] = [];
+    await request(`${base}/test/reset-loop-delay`, 'POST');
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await sleep(options.sampleS * 1000);
+        if (!sampling) break;
+        try {
+          const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
+          await request(`${base}/test/reset-loop-delay`, 'POST');
+          loopP99Ms.push(s.eventLoopDelayMs.p99 as number);
+        } catch (error) {
+          say(`event-loop sample failed: ${(error as Error).message}`);
+        }
+      }
+    })();
+
+    // The pusher keeps maxPendingPushes pushes in flight; busy or rate-limited: the same picture again, a little later.
+    const maxPending = 4;
+    const accepted: string[] = [];
+    const refused: { id: string; message: string }[] = [];
+    let pushed = 0;
+    let busyRetries = 0;
+    let rateLimitedRetries = 0;
+    let warm: Holdings | null = null;
+    const warmAt = Math.max(10, Math.round(options.images * 0.05));
+    const started = performance.now();
+    const deadline = started + options.minutes * 60_000;
+    let lastProgress = started;
+    const pushOne = async (n: number): Promise<void> => {
+      const image = pool[n % pool.length]!;
+      const bytes = uniqueCopy(image, String(n));
+      for (let attempt = 0; ; attempt++) {
+        const id = `push-${n}-${attempt}`;
+        pusher.send(JSON.stringify({ id, cmd: 'push', name: `soak-${n}.${image.format === 'jpeg' ? 'jpg' : image.format}` }));
+        pusher.send(bytes);
+        const reply = await pusher.reply(id, 120_000).catch((error: Error) => {
+          throw new Error(`${error.message}; the daemon's last lines:\n${d.lines.slice(-30).join('\n')}`);
+        });
+        if (reply.ok) {
+          accepted.push(reply.image.id as string);
+          return;
+        }
+        if (reply.error.code === 'busy') busyRetries++;
+        else if (reply.error.code === 'rate-limited') rateLimitedRetries++;
+        else {
+          refused.push({ id, message: `${reply.error.code}: ${reply.error.message}` });
+          return;
+        }
+        await sleep(50);
+      }
+    };
+    const workers = Array.from({ length: maxPending }, async () => {
+      while (pushed < options.images || performance.now() < deadline) {
+        const n = pushed++;
+        await pushOne(n);
+        if (warm === null && accepted.length >= warmAt) {
+          warm = { rssBytes: residentBytes(d.child.pid!), gpuBytes: await gpuBytes(base), fds: openFds(d.child.pid!) };
+          say(`warm (after ${accepted.length} pictures): RSS ${mb(warm.rssBytes)} MB, GPU ${mb(warm.gpuBytes)} MB`);
+        }
+        if (performance.now() - lastProgress > 30_000) {
+          lastProgress = performance.now();
+          const seconds = (lastProgress - started) / 1000;
+          say(`${Math.round(seconds)} s: ${accepted.length} accepted (${(accepted.length / seconds).toFixed(2)}/s), RSS ${mb(residentBytes(d.child.pid!))} MB, ` +
+            `loop p99 ${loopP99Ms.length ? Math.max(...loopP99Ms.slice(-3)).toFixed(1) : '-'} ms`);
+        }
+      }
+    });
+    await Promise.all(workers);
+    const seconds = (performance.now() - started) / 1000;
+    say(`pushed ${pushed} in ${seconds.toFixed(0)} s; waiting for the daemon to settle...`);
+
+    // The last accepted picture on screen, the slideshow paused, SR idle: then the end figures.
+    const last = accepted.at(-1);
+    if (last) await tracker.wait((m) => m.event === 'preview-shown' && m.id === last, 'the last picture shown', 120_000).catch(() => {});
+    sampling = false;
+    await sampler;
+    // The last stretch of the run too (a short run may have had no full window).
+    loopP99Ms.push((JSON.parse(await request(`${base}/status`)) as Record<string, any>).eventLoopDelayMs.p99 as number);
+    await pusher.request({ id: 'pause', cmd: 'pause' });
+    for (let i = 0; i < 240; i++) {
+      const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
+      if (s.sr.pending === 0) break;
+      await sleep(500);
+    }
+    await sleep(1000);
+    const end = await holdings(d, base, cold.fds);
+    const fdsAtEnd = fdTargets(d.child.pid!);
+
+    // None lost: shown (preview-shown) or listed.
+    const shown = new Set(tracker.events.filter((m: Message) => m.event === 'preview-shown').map((m) => m.id as string));
+    const listed = new Set(((await pusher.request({ id: 'list', cmd: 'list' })).images as Message[]).map((i) => i.id as string));
+    const lost = accepted.filter((id) => !shown.has(id) && !listed.has(id));
+    const previewMs = tracker.events.filter((m) => m.event === 'preview-shown').map((m) => m.ms as number);
+    const srMs = tracker.events.filter((m) => m.event === 'sr-done' && m.cache === 'miss').map((m) => m.srMs as number);
+    const acceptedSet = new Set(accepted);
+    // Pictures the slideshow showed by itself: the folder's, or a pushed one again.
+    const firstShown = new Set<string>();
+    let slideshowTurns = 0;
+    for (const m of tracker.events) {
+      if (m.event !== 'preview-shown') continue;
+      if (!acceptedSet.has(m.id) || firstShown.has(m.id)) slideshowTurns++;
+      firstShown.add(m.id);
+    }
+
+    await sleep(200); // the last events reach every subscriber
+    const eventsPerClient = [...eventCounts];
+    for (const client of [...subscribers, pusher]) client.ws.close();
+    const daemonErrors = d.lines.filter((line) => /level=error/.test(line));
+    const exitCode = await d.stop('SIGTERM');
+    return {
+      screen: `${status.display.width}x${status.display.height}`,
+      renderer: String(status.gpu?.renderer ?? '?'),
+      model: status.model?.name ?? null,
+      seconds,
+      pushed,
+      accepted: accepted.length,
+      busyRetries,
+      rateLimitedRetries,
+      refused,
+      imagesPerSecond: accepted.length / seconds,
+      previewMs: percentiles(previewMs),
+      srMs: percentiles(srMs),
+      srDone: srMs.length,
+      slideshowTurns,
+      loopP99Ms,
+      cold,
+      warm: warm ?? cold,
+      end,
+      lost,
+      eventsPerClient,
+      fdsAtEnd,
+      daemonErrors,
+      exitCode,
+    };
+  } finally {
+    await d.stop('SIGKILL');
+    if (!options.keep) rmSync(dirs.root, { recursive: true, force: true });
+  }
+}
+
+export const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
