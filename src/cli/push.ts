@@ -51,8 +51,6 @@ const DEFAULT_PORT = '8080';
 const FITS = ['contain', 'cover', 'fill'] as const;
 const WAITS = ['accepted', 'preview', 'sr'] as const;
 type WaitFor = (typeof WAITS)[number];
-/** Error codes that refuse a request before any image is looked at (docs/protocol.md). */
-const ANNOUNCE_REFUSALS = new Set(['bad-json', 'bad-request', 'unknown-command', 'rate-limited', 'too-large']);
 /** Refusals that pass: the file is sent again after a pause, until --timeout. */
 const RETRY_CODES = new Set(['busy', 'rate-limited']);
 const RETRY_PAUSE_MS = 1000;
@@ -131,9 +129,6 @@ function errorCode(error: unknown): string | undefined {
 class DaemonConnection {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
-  /** Replies with "id": null (a binary message whose announcement was refused), oldest first. */
-  private readonly orphanWaiters: ((reply: Reply) => void)[] = [];
-  private readonly orphans: Reply[] = [];
   readonly events: DaemonEvent[] = [];
   private readonly eventWaiters = new Set<() => void>();
   closed: ConnectionError | null = null;
@@ -157,10 +152,6 @@ class DaemonConnection {
         const request = this.pending.get(reply.id)!;
         this.pending.delete(reply.id);
         request.resolve(reply);
-      } else if (reply.id === null) {
-        const waiter = this.orphanWaiters.shift();
-        if (waiter) waiter(reply);
-        else this.orphans.push(reply);
       }
     });
     ws.on('close', (code, reason) => {
@@ -172,7 +163,6 @@ class DaemonConnection {
       for (const request of this.pending.values()) request.reject(this.closed);
       this.pending.clear();
       for (const waiter of [...this.eventWaiters]) waiter();
-      for (const waiter of this.orphanWaiters.splice(0)) waiter({ id: null, ok: false, error: { code: 'closed', message: this.closed.message } });
     });
     ws.on('error', () => {
       // 'close' follows and says what happened.
@@ -282,24 +272,11 @@ class DaemonConnection {
       onProgress(1);
       onSent();
     });
-    // The announcement itself refused (e.g. rate-limited): the daemon took the bytes as a bare
-    // push, with the defaults; their own reply ("id": null) says what became of them. Other
-    // errors (bad-image, busy, ...) are the image's refusal, on the announced id.
-    return reply.then(async (announced) => {
+    // A refused push (busy, rate-limited, ...) takes its bytes with it: its reply says it all.
+    return reply.finally(() => {
       done = true;
       clearInterval(timer);
-      if (announced.ok || !ANNOUNCE_REFUSALS.has(announced.error?.code ?? '')) return announced;
-      const bare = await this.nextOrphan();
-      if (bare.ok) return { ...bare, refusedOptions: announced.error };
-      return announced;
     });
-  }
-
-  private nextOrphan(): Promise<Reply> {
-    const queued = this.orphans.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.closed) return Promise.resolve({ id: null, ok: false, error: { code: 'closed', message: this.closed.message } });
-    return new Promise((resolve) => this.orphanWaiters.push(resolve));
   }
 
   /**
@@ -368,8 +345,6 @@ interface PushResult {
   finalMs?: number;
   /** With --wait sr: final (SR version on screen), resampled (SR does not apply), sr-failed, replaced. */
   outcome?: string;
-  /** The announced options were refused (e.g. busy); the image went with the defaults. */
-  warning?: string;
   error?: { code: string; message: string };
 }
 
@@ -484,7 +459,6 @@ async function pushFiles(files: string[], options: PushOptions): Promise<number>
       failed = true;
       stderr.write(`uprez push: ${resultLine(result)}\n`);
     } else {
-      if (result.warning) stderr.write(`uprez push: ${result.file}: ${result.warning}\n`);
       if (options.quiet) stdout.write(`${result.id}\n`);
       else if (!options.json) stdout.write(`${resultLine(result)}\n`);
     }
@@ -535,10 +509,6 @@ async function pushFiles(files: string[], options: PushOptions): Promise<number>
           acceptedMs: Math.round(performance.now() - started),
         });
         result.sendMs ??= result.acceptedMs;
-        if (reply.refusedOptions) {
-          const refused = reply.refusedOptions as { code?: string; message?: string };
-          result.warning = `the daemon refused the options (${refused.code}: ${refused.message}); the picture went with the defaults`;
-        }
         if (options.wait !== 'accepted') {
           progress.set(`${label}: accepted as ${image.id}; waiting for ${options.wait === 'sr' ? 'the SR version' : 'the preview'}`);
           try {

@@ -133,7 +133,12 @@ interface Announced {
   id: RequestId;
   options: PushOptions;
   started: number;
+  /** Answered already (busy, rate-limited, bad-request): its bytes, when they come, are dropped. */
+  refused: boolean;
 }
+
+/** Refused pushes whose bytes have not come; one more: close 1008 (a client that never sends them). */
+export const MAX_REFUSED_AWAITING_BYTES = 64;
 
 class Connection {
   readonly openedAt = performance.now();
@@ -145,7 +150,10 @@ class Connection {
   limitedCount = 0;
   lastSeen = Date.now();
   requests = 0;
-  /** `push` requests waiting for their bytes (the next binary message takes the first). */
+  /**
+   * `push` requests waiting for their bytes (the next binary message takes the first), refused
+   * ones too: a client sends the bytes right after the request, so they must not become a push.
+   */
   readonly announced: Announced[] = [];
   decoding = 0;
   commandsInFlight = 0;
@@ -154,6 +162,11 @@ class Connection {
 
   constructor(readonly ws: WebSocket, readonly client: string, burst: number) {
     this.tokens = burst;
+  }
+
+  /** Pushes announced (not refused) or decoding: what maxPendingPushes bounds. */
+  get pendingPushes(): number {
+    return this.announced.filter((a) => !a.refused).length + this.decoding;
   }
 }
 
@@ -350,11 +363,13 @@ export class WebsocketSource {
   private rateLimited(connection: Connection, bytes: Buffer, isBinary: boolean, now: number): void {
     let id: RequestId = null;
     let cmd: string | undefined;
+    let answered = false;
     if (isBinary) {
       // The bytes of an announced push: that push is answered (and dropped) here.
       const announced = connection.announced.shift();
       id = announced?.id ?? null;
       cmd = 'push';
+      answered = announced?.refused ?? false;
     } else if (bytes.length <= MAX_TEXT_BYTES) {
       try {
         const request = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
@@ -363,9 +378,10 @@ export class WebsocketSource {
       } catch {
         // answered with id null
       }
+      if (cmd === 'push') this.refusePush(connection, id, now);
     }
     const error = { code: 'rate-limited', message: `over ${this.options.maxRequestsPerSecond} requests per second (maxRequestsPerSecond): slow down` };
-    this.send(connection, cmd === undefined ? { id, ok: false, error } : { id, ok: false, cmd, error });
+    if (!answered) this.send(connection, cmd === undefined ? { id, ok: false, error } : { id, ok: false, cmd, error });
 
     if (now - connection.limitedAt > RATE_LIMIT_PAUSE_MS) {
       connection.limitedSince = now;
@@ -390,6 +406,7 @@ export class WebsocketSource {
     if (!validId(fields.id)) {
       const problem = fields.id === undefined || fields.id === null ? 'missing' : 'must be a string (1 to 200 characters) or a number';
       this.fail(connection, null, cmd, 'bad-request', `id: ${problem}; every request needs an id, which its reply carries`, started);
+      if (cmd === 'push') this.refusePush(connection, null, started);
       return;
     }
     const id = fields.id;
@@ -406,6 +423,7 @@ export class WebsocketSource {
     const validate = validators.get(command)!;
     if (!validate(fields)) {
       this.fail(connection, id, cmd, 'bad-request', describeErrors(command, validate.errors ?? []), started);
+      if (command === 'push') this.refusePush(connection, id, started);
       return;
     }
     this.dispatch(connection, id, command, fields, started);
@@ -415,8 +433,9 @@ export class WebsocketSource {
     const c = this.controller;
     switch (cmd) {
       case 'push': {
-        if (connection.announced.length + connection.decoding >= this.options.maxPendingPushes) {
+        if (connection.pendingPushes >= this.options.maxPendingPushes) {
           this.fail(connection, id, cmd, 'busy', `${this.options.maxPendingPushes} pushes of this connection are pending (maxPendingPushes): wait for their replies, then send again`, started);
+          this.refusePush(connection, id, started);
           return;
         }
         const options: PushOptions = {};
@@ -424,7 +443,7 @@ export class WebsocketSource {
         if (typeof fields.duration === 'number') options.durationS = fields.duration;
         if (typeof fields.fit === 'string') options.fit = fields.fit as PushOptions['fit'];
         if (typeof fields.keep === 'boolean') options.keep = fields.keep;
-        connection.announced.push({ id, options, started });
+        connection.announced.push({ id, options, started, refused: false });
         return; // answered when its bytes come
       }
       case 'pause':
@@ -494,11 +513,23 @@ export class WebsocketSource {
     }
   }
 
+  /** A refused push (answered already): its bytes, the next binary message, are dropped when they come. */
+  private refusePush(connection: Connection, id: RequestId, started: number): void {
+    const waiting = connection.announced.filter((a) => a.refused).length;
+    if (waiting >= MAX_REFUSED_AWAITING_BYTES) {
+      connection.closeReason = 'refused pushes without their bytes';
+      connection.ws.close(1008, `${MAX_REFUSED_AWAITING_BYTES} refused pushes still without their binary message`);
+      return;
+    }
+    connection.announced.push({ id, options: {}, started, refused: true });
+  }
+
   private onImage(connection: Connection, bytes: Buffer, received: number): void {
     const announced = connection.announced.shift();
+    if (announced?.refused) return; // its push was answered (busy, bad-request, rate-limited): not pushed
     const id = announced?.id ?? null;
     const started = announced?.started ?? received;
-    if (!announced && connection.announced.length + connection.decoding >= this.options.maxPendingPushes) {
+    if (!announced && connection.pendingPushes >= this.options.maxPendingPushes) {
       this.fail(connection, null, 'push', 'busy', `${this.options.maxPendingPushes} pushes of this connection are pending (maxPendingPushes): wait for their replies, then send again`, started);
       return;
     }

@@ -10,7 +10,9 @@ export class WsClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   /** Whether messages are kept (in `messages` and `events`): a long-running client may only count them. */
   keepMessages = true;
-  private waiters: { check: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  private waiters: { check: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
+  /** Why the connection closed (then every wait fails at once with it). */
+  private closedWith: string | null = null;
   private listeners: ((m: Message) => void)[] = [];
 
   constructor(readonly ws: WebSocket) {
@@ -29,7 +31,11 @@ export class WsClient {
         }
       }
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
+      this.closedWith = `the connection closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`;
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(this.closedWith));
+      resolve({ code, reason: reason.toString() });
+    }));
     ws.on('error', () => {});
   }
 
@@ -42,12 +48,17 @@ export class WsClient {
   wait(check: (m: Message) => boolean, what: string, timeoutMs = 30_000): Promise<Message> {
     const found = this.messages.find(check) ?? this.events.find(check);
     if (found) return Promise.resolve(found);
+    if (this.closedWith) return Promise.reject(new Error(`${this.closedWith} before ${what}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.check !== check);
         reject(new Error(`timed out waiting for ${what}; last messages: ${JSON.stringify(this.messages.slice(-5))}`));
       }, timeoutMs);
-      this.waiters.push({ check, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+      this.waiters.push({
+        check,
+        resolve: (m) => { clearTimeout(timer); resolve(m); },
+        reject: (e) => { clearTimeout(timer); reject(new Error(`${e.message} before ${what}`)); },
+      });
     });
   }
 

@@ -218,7 +218,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const photoDir = join(repoRoot, 'config', 'sample-photos');
   for (const name of readdirSync(photoDir).filter((n) => n.endsWith('.jpg'))) copyFileSync(join(photoDir, name), join(dirs.folder, name));
   const d = startDaemon(dirs, ['--size', options.size, '--interval', String(options.intervalS), '--transition', 'crossfade',
-    '--transition-ms', '500', '--settle-ms', '200']);
+    '--transition-ms', '500', '--settle-ms', '200',
+    // The soak measures the pipeline, not the rate limiter (test/remote covers that): small
+    // pictures go faster than the default 50 messages per second.
+    '--max-requests-per-second', '500']);
   try {
     const base = await d.url('');
     const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
@@ -290,17 +293,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           accepted.push(reply.image.id as string);
           return;
         }
+        // Busy: another push of ours ends soon; rate-limited: back off for a second.
         if (reply.error.code === 'busy') busyRetries++;
         else if (reply.error.code === 'rate-limited') rateLimitedRetries++;
         else {
           refused.push({ id, message: `${reply.error.code}: ${reply.error.message}` });
           return;
         }
-        await sleep(50);
+        await sleep(reply.error.code === 'busy' ? 100 : 1000);
       }
     };
+    let failed = false; // one worker's failure stops the others (and the sampler, below)
     const workers = Array.from({ length: maxPending }, async () => {
-      while (pushed < options.images || performance.now() < deadline) {
+      while (!failed && (pushed < options.images || performance.now() < deadline)) {
         const n = pushed++;
         await pushOne(n);
         if (warm === null && accepted.length >= warmAt) {
@@ -315,7 +320,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }
       }
     });
-    await Promise.all(workers);
+    try {
+      await Promise.all(workers.map((worker) => worker.catch((error: Error) => {
+        failed = true;
+        throw error;
+      })));
+    } catch (error) {
+      sampling = false;
+      await Promise.allSettled(workers);
+      throw error;
+    }
     const seconds = (performance.now() - started) / 1000;
     say(`pushed ${pushed} in ${seconds.toFixed(0)} s; waiting for the daemon to settle...`);
 

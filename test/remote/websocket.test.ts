@@ -263,6 +263,8 @@ t.test('unit: bad input gets the documented error and changes nothing', async (t
   const c = await open(t, s.url);
   const error = async (request: string | Message, id: unknown, code: string, message: RegExp, cmd?: string) => {
     c.send(typeof request === 'string' ? request : JSON.stringify(request));
+    // A client sends a push's bytes right after it: a refused push takes them with it (not pushed).
+    if (cmd === 'push') c.send(Buffer.from('BYTES-OF-A-REFUSED-PUSH'));
     const reply = await c.wait((m) => m.ok === false && m.id === id && !c.messages.slice(0, -1).includes(m) && m.error.code === code, `${code} for ${JSON.stringify(request)}`);
     c.messages.splice(c.messages.indexOf(reply), 1);
     t.equal(reply.error.code, code, `${JSON.stringify(request)}: ${code}`);
@@ -297,6 +299,8 @@ t.test('unit: bad input gets the documented error and changes nothing', async (t
   t.same(await c.reply(34), { id: 34, ok: false, cmd: 'push', error: { code: 'internal', message: 'the daemon failed: disk full' } });
   t.same(await c.request({ id: 35, cmd: 'pause' }), { id: 35, ok: true, cmd: 'pause', paused: true }, 'the connection keeps working');
   t.same(s.controller.calls.filter((call) => !call.startsWith('push')), ['pause'], 'nothing else reached the controller');
+  t.same(s.controller.calls.filter((call) => call.startsWith('push')).map((call) => call.split(' ')[1]), ['16', '5'],
+    'only the two announced images reached it, not the bytes of the refused pushes');
   t.equal(s.controller.list().length, 1, 'no image was added');
 });
 
@@ -370,13 +374,47 @@ t.test('unit: maxPendingPushes per connection: busy', async (t) => {
     error: { code: 'busy', message: '2 pushes of this connection are pending (maxPendingPushes): wait for their replies, then send again' } });
   c.send(Buffer.from('ONE'));
   c.send(Buffer.from('TWO'));
-  c.send(Buffer.from('THREE'));
+  c.send(Buffer.from('THREE')); // the bytes of the refused push 3: dropped, not pushed
+  c.send(Buffer.from('BARE'));
   t.match(await c.wait((m) => m.id === null, 'the bare push'), { ok: false, error: { code: 'busy' } }, 'a bare push beyond the limit: busy');
   t.match(await c.reply(1), { ok: true, image: { id: 'p-1' } });
   t.match(await c.reply(2), { ok: true, image: { id: 'p-2' } });
   c.send(JSON.stringify({ id: 4, cmd: 'push' }));
   c.send(Buffer.from('FOUR'));
   t.match(await c.reply(4), { ok: true }, 'after the replies, pushes go again');
+  t.same(s.controller.calls.filter((call) => call.startsWith('push')).map((call) => call.split(' ')[1]), ['3', '3', '4'],
+    'pushed: ONE, TWO and FOUR (byte counts); THREE, whose push was refused, was not');
+  t.equal(c.messages.filter((m) => 'ok' in m && m.cmd === 'push').length, 5, 'one reply per push request and one for the bare bytes, none for THREE');
+});
+
+t.test('unit: a push refused before its bytes (bad-request, rate-limited) takes its bytes with it', async (t) => {
+  const s = await serve(t, { maxRequestsPerSecond: 4 });
+  const c = await open(t, s.url);
+  c.send(JSON.stringify({ id: 'bad', cmd: 'push', fit: 'stretch' }));
+  c.send(Buffer.from('BAD-FIT'));
+  t.match(await c.reply('bad'), { ok: false, error: { code: 'bad-request' } });
+  // The burst (4) is spent by those two and the next two; the fifth message, a push, is rate-limited.
+  t.match(await c.request({ id: 's1', cmd: 'status' }), { ok: true });
+  t.match(await c.request({ id: 's2', cmd: 'status' }), { ok: true });
+  c.send(JSON.stringify({ id: 'limited', cmd: 'push' }));
+  c.send(Buffer.from('LIMITED'));
+  t.match(await c.reply('limited'), { ok: false, error: { code: 'rate-limited' } });
+  await sleep(1500); // the bucket refills
+  c.send(JSON.stringify({ id: 'good', cmd: 'push', name: 'good.jpg' }));
+  c.send(Buffer.from('GOOD'));
+  t.match(await c.reply('good'), { ok: true, image: { name: 'good.jpg' } });
+  t.same(s.controller.calls.filter((call) => call.startsWith('push')).map((call) => call.split(' ')[1]), ['4'], 'only GOOD was pushed');
+  t.same(c.messages.filter((m) => m.id === null), [], 'no bytes were taken as a bare push');
+  t.equal(c.messages.filter((m) => m.id === 'limited').length, 1, 'the rate-limited push has one reply (its bytes none)');
+});
+
+t.test('unit: 64 refused pushes without their bytes: closed with 1008', async (t) => {
+  const s = await serve(t, { maxPendingPushes: 1, maxRequestsPerSecond: 1000 });
+  const c = await open(t, s.url);
+  c.send(JSON.stringify({ id: 'first', cmd: 'push' })); // announced, pending: the rest are busy
+  for (let i = 0; i < 70; i++) c.send(JSON.stringify({ id: i, cmd: 'push' }));
+  t.same(await c.closed, { code: 1008, reason: '64 refused pushes still without their binary message' });
+  t.equal(c.messages.filter((m) => m.ok === false && m.error.code === 'busy').length, 65, 'busy replies up to the 65th refusal');
 });
 
 t.test('unit: 1,000 requests in a second: replies or rate-limited, then 1008; another client unaffected', async (t) => {
@@ -522,7 +560,9 @@ t.test('daemon: the protocol against the real daemon', async (t) => {
     c.send(JSON.stringify({ cmd: 'status' }));
     t.match(await c.wait((m) => m.id === null && m.error?.code === 'bad-request', 'missing id'), { cmd: 'status', error: { message: /^id: missing/ } });
     t.match(await c.request({ id: 2, cmd: 'explode' }), { ok: false, error: { code: 'unknown-command' } });
-    t.match(await c.request({ id: 3, cmd: 'push', duration: 'forever', keep: 1 }), { ok: false, error: { code: 'bad-request', message: 'duration: must be a number; keep: must be true or false' } });
+    c.send(JSON.stringify({ id: 3, cmd: 'push', duration: 'forever', keep: 1 }));
+    c.send(await sharp({ create: { width: 16, height: 9, channels: 3, background: '#123456' } }).png().toBuffer()); // dropped with its push
+    t.match(await c.reply(3), { ok: false, error: { code: 'bad-request', message: 'duration: must be a number; keep: must be true or false' } });
     c.send(JSON.stringify({ id: 4, cmd: 'push', name: 'broken.jpg' }));
     c.send(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]));
     const broken = await c.reply(4);

@@ -1,7 +1,3 @@
-// NOT in `npm test` for now: on this machine a push's reply sometimes never comes after about
-// 75 pushes (the client waits 120 s, then the run hangs until tap's timeout); see issue 17's
-// note. Run it with `npm run test:soak` while that is being fixed.
-//
 // The short soak (test/load/soak-run.ts; the long one is `npm run bench:soak`): 100 pushed
 // pictures of mixed sizes and formats into the real daemon (headless, small screen), as fast as it
 // takes them, with a slideshow running and 4 websocket clients subscribed. It asserts what must
