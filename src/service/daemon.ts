@@ -115,6 +115,8 @@ export class Daemon implements Controller {
   private pushCount = 0;
   /** Pushes being decoded now (a bound on the memory a burst of pushes can take). */
   private pushesInFlight = 0;
+  /** Pushes let in (room reserved in the push store) and not stored yet: their count and bytes. */
+  private pushesAdmitted = { count: 0, bytes: 0 };
   private screen!: ScreenThread;
   private sr: SrThread | null = null;
   private srProblem: string | null = null;
@@ -746,6 +748,23 @@ export class Daemon implements Controller {
     if (this.pushesInFlight >= MAX_PUSHES_IN_FLIGHT) {
       throw new ControlError('busy', `${MAX_PUSHES_IN_FLIGHT} pushes are being decoded already; wait for their replies and send again`);
     }
+    // An accepted picture is shown or kept, never evicted unseen: no room, no acceptance.
+    const room = this.pushes.room(this.pushesAdmitted.count + 1, this.pushesAdmitted.bytes + bytes.length);
+    if (!room.fits) {
+      throw new ControlError('busy', `${room.waiting} pushed pictures (${Math.round(room.waitingBytes / 1e6)} MB) still wait for their first turn on screen ` +
+        `(pushMaxImages ${this.config.pushMaxImages}, pushMaxBytes ${this.config.pushMaxBytes}); send again once one has been shown (the "shown" event)`);
+    }
+    this.pushesAdmitted.count++;
+    this.pushesAdmitted.bytes += bytes.length;
+    try {
+      return await this.admittedPush(bytes, name, options, client);
+    } finally {
+      this.pushesAdmitted.count--;
+      this.pushesAdmitted.bytes -= bytes.length;
+    }
+  }
+
+  private async admittedPush(bytes: Buffer, name: string, options: PushOptions, client: string): Promise<Accepted> {
     this.pushesInFlight++;
     const started = performance.now();
     let prepared: PreparedPicture;
@@ -763,7 +782,7 @@ export class Daemon implements Controller {
     }
     const pushed: PushedImage = {
       id: PushStore.newId(), name, bytes: bytes.length, addedAt: new Date().toISOString(), keep: options.keep ?? true,
-      fit: options.fit ?? null, durationS: options.durationS ?? null,
+      fit: options.fit ?? null, durationS: options.durationS ?? null, shownAt: null,
     };
     // The picture on screen is never evicted (a prefetched one may be: forget() drops it).
     const protect = new Set([this.onScreen?.id].filter((id): id is string => Boolean(id)));
@@ -924,6 +943,7 @@ export class Daemon implements Controller {
       entry.timing.previewMs ??= ms;
     }
     log.info(entry.kind === 'preview' ? 'preview.shown' : 'sr.shown', { id: entry.timing.id, ms });
+    if (this.images.get(entry.timing.id)?.source === 'push') this.pushes.markShown(entry.timing.id);
     if (entry.kind === 'preview' || entry.timing.srShownMs === entry.timing.previewMs) {
       this.emit({ type: 'preview-shown', id: entry.timing.id, ms });
       const pending = entry.timing.pendingSrDone;

@@ -1,6 +1,8 @@
 // Pushed images, kept in the state directory so they survive a restart and can be shown again:
 // one file per image plus an index (JSON), each written atomically (temporary file, fsync,
-// rename). Bounded in count and bytes: the oldest are evicted first (never the one on screen).
+// rename). Bounded in count and bytes: the oldest are evicted first, but never the one on
+// screen, nor one still waiting for its first turn on screen (an accepted picture is never lost
+// unseen: the daemon refuses new pushes while the store has no room, see `room()`).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +17,12 @@ export interface PushedImage {
   keep: boolean;
   fit: Fit | null;
   durationS: number | null;
+  /** When it was first on screen; null while it waits for its turn (missing in old indexes: shown). */
+  shownAt?: string | null;
 }
+
+/** A picture kept in the slideshow and never on screen yet: not to be evicted. */
+const waitsForFirstShow = (image: PushedImage) => image.keep && image.shownAt === null;
 
 export interface PushStoreLimits {
   maxImages: number;
@@ -79,7 +86,28 @@ export class PushStore {
   }
 
   /**
-   * Stores an image; returns the ids evicted to stay within the limits (never `protect`).
+   * Whether `count` more images of `bytes` in all fit beside those waiting for their first turn
+   * on screen (which are never evicted). An image alone is always let in, whatever its size.
+   */
+  room(count: number, bytes: number): { fits: boolean; waiting: number; waitingBytes: number } {
+    const waiting = [...this.entries.values()].filter(waitsForFirstShow);
+    const waitingBytes = waiting.reduce((sum, e) => sum + e.bytes, 0);
+    const fits = waiting.length + count <= this.limits.maxImages && (waiting.length === 0 || waitingBytes + bytes <= this.limits.maxBytes);
+    return { fits, waiting: waiting.length, waitingBytes };
+  }
+
+  /** Records that an image was on screen (once: later showings change nothing). */
+  markShown(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.shownAt !== null) return;
+    entry.shownAt = new Date().toISOString();
+    void this.saveIndex();
+  }
+
+  /**
+   * Stores an image; returns the ids evicted to stay within the limits: the oldest first, never
+   * `protect` nor one waiting for its first turn on screen (the limits may then be exceeded
+   * until those have been shown; the daemon checks `room()` first).
    * Throws (after logging it) when the image cannot be written: nothing is stored then.
    */
   async add(image: PushedImage, data: Buffer, protect: ReadonlySet<string>): Promise<string[]> {
@@ -94,7 +122,7 @@ export class PushStore {
     let total = [...this.entries.values()].reduce((sum, e) => sum + e.bytes, 0);
     for (const entry of [...this.entries.values()]) {
       if (this.entries.size <= this.limits.maxImages && total <= this.limits.maxBytes) break;
-      if (entry.id === image.id || protect.has(entry.id)) continue;
+      if (entry.id === image.id || protect.has(entry.id) || waitsForFirstShow(entry)) continue;
       this.entries.delete(entry.id);
       total -= entry.bytes;
       evicted.push(entry.id);

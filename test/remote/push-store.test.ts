@@ -1,10 +1,12 @@
 // Pushed pictures are kept in the state directory: they survive a restart, can be shown again,
-// and are bounded (the oldest go first, never the one on screen).
-import { existsSync, readdirSync } from 'node:fs';
+// and are bounded (the oldest shown go first; never the one on screen, nor one that has not been
+// on screen yet: while the store is full of those, pushes are refused as busy).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { WebSocket } from 'ws';
+import { post } from '../faults/fault-helpers.js';
 import { daemonDirs, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const token = 'push-store-test-token-0123456789';
@@ -16,18 +18,31 @@ async function connect(daemon: RunningDaemon) {
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
   let nextId = 1;
   const waiting = new Map<number, (reply: Record<string, any>) => void>();
+  const events: Record<string, any>[] = [];
+  let eventSeen = () => {};
   ws.on('message', (data, binary) => {
     if (binary) return;
     const message = JSON.parse(String(data)) as Record<string, any>;
-    if (typeof message.id === 'number') waiting.get(message.id)?.(message);
+    if ('event' in message) {
+      events.push(message);
+      eventSeen();
+    } else if (typeof message.id === 'number') waiting.get(message.id)?.(message);
   });
+  /** Waits for an event (subscribe first). */
+  const event = async (check: (e: Record<string, any>) => boolean, what: string) => {
+    const deadline = Date.now() + 30_000;
+    while (!events.some(check)) {
+      if (Date.now() > deadline) throw new Error(`no ${what}; events: ${JSON.stringify(events.slice(-5))}`);
+      await new Promise<void>((resolve) => { eventSeen = resolve; setTimeout(resolve, 200); });
+    }
+  };
   const request = (cmd: string, params: Record<string, unknown> = {}, bytes?: Buffer) => new Promise<Record<string, any>>((resolve) => {
     const id = nextId++;
     waiting.set(id, resolve);
     ws.send(JSON.stringify({ id, cmd, ...params }));
     if (bytes) ws.send(bytes);
   });
-  return { request, close: () => ws.close() };
+  return { request, event, close: () => ws.close() };
 }
 
 function png(r: number, g: number, b: number): Promise<Buffer> {
@@ -41,9 +56,16 @@ t.test('pushed pictures survive a restart and can be shown again; the store is b
   t.teardown(() => first.stop('SIGKILL'));
   await first.waitForLine(/event=slideshow.ready/);
   const client = await connect(first);
-  const red = await client.request('push', { name: 'red.png' }, await png(220, 0, 0));
-  const green = await client.request('push', { name: 'green.png' }, await png(0, 220, 0));
-  const blue = await client.request('push', { name: 'blue.png' }, await png(0, 0, 220));
+  await client.request('subscribe', { events: ['preview-shown'] });
+  // Each on screen before the next: a shown picture may be evicted (one never shown is not).
+  const pushShown = async (name: string, bytes: Buffer) => {
+    const reply = await client.request('push', { name }, bytes);
+    if (reply.ok) await client.event((e) => e.event === 'preview-shown' && e.id === reply.image.id, `${name} on screen`);
+    return reply;
+  };
+  const red = await pushShown('red.png', await png(220, 0, 0));
+  const green = await pushShown('green.png', await png(0, 220, 0));
+  const blue = await pushShown('blue.png', await png(0, 0, 220));
   t.ok(red.ok && green.ok && blue.ok, 'three pushes accepted');
   const listed = (await client.request('list')).images as Array<{ id: string; name: string }>;
   t.same(listed.map((i) => i.name).sort(), ['blue.png', 'green.png'], 'at most 2 kept: the oldest (red) was evicted');
@@ -70,4 +92,45 @@ t.test('pushed pictures survive a restart and can be shown again; the store is b
   const gone = await again.request('show', { image: blue.image.id });
   t.equal(gone.error?.code, 'not-found', 'and it is gone');
   again.close();
+});
+
+const hhmm = (date: Date) => `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+const HOUR = 3_600_000;
+
+t.test('an accepted push is never evicted unseen: while the store is full of pictures not yet shown, pushes are busy', async (t) => {
+  const dirs = daemonDirs();
+  // Off hours (the schedule's clock moved 3 hours on): pushes are accepted but not shown.
+  const schedule = `${hhmm(new Date(Date.now() - HOUR))}-${hhmm(new Date(Date.now() + HOUR))}`;
+  const daemon = startDaemon(dirs, ['--model', 'none', '--token', token, '--transition', 'cut', '--fit', 'fill', '--push-max-images', '2',
+    '--interval', '2', '--schedule', schedule]);
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await daemon.waitForLine(/event=slideshow.ready/);
+  await post(daemon, `/test/clock-offset?ms=${3 * HOUR}`);
+  await daemon.waitForLine(/event=schedule.off/);
+  const client = await connect(daemon);
+  await client.request('subscribe', { events: ['preview-shown'] });
+  const red = await client.request('push', { name: 'red.png' }, await png(220, 0, 0));
+  const green = await client.request('push', { name: 'green.png' }, await png(0, 220, 0));
+  t.ok(red.ok && green.ok, 'two pushes accepted in off hours');
+  const blue = await client.request('push', { name: 'blue.png' }, await png(0, 0, 220));
+  t.equal(blue.error?.code, 'busy', 'the third is refused: busy');
+  t.match(blue.error?.message, /^2 pushed pictures \(0 MB\) still wait for their first turn on screen \(pushMaxImages 2, pushMaxBytes \d+\); send again once one has been shown/);
+  const names = () => client.request('list').then((r) => (r.images as Array<{ name: string }>).map((i) => i.name).sort());
+  t.same(await names(), ['green.png', 'red.png'], 'neither waiting picture was evicted for it');
+
+  // On hours again: one comes on screen at once, the other at the slideshow's next turn.
+  await post(daemon, '/test/clock-offset?ms=0');
+  await client.event((e) => e.event === 'preview-shown' && e.id === red.image.id, 'red on screen');
+  await client.event((e) => e.event === 'preview-shown' && e.id === green.image.id, 'green on screen');
+  const again = await client.request('push', { name: 'blue.png' }, await png(0, 0, 220));
+  t.ok(again.ok, 'once both were shown, the push is accepted');
+  t.equal((await names()).length, 2, 'and the store holds 2: a shown one was evicted for it');
+  t.ok((await names()).includes('blue.png'), 'blue is kept');
+  client.close();
+
+  // The store remembers what was shown across a restart.
+  t.equal(await daemon.stop('SIGTERM'), 0);
+  const index = JSON.parse(readFileSync(join(dirs.state, 'pushed', 'index.json'), 'utf8')) as { images: Array<{ name: string; shownAt: string | null }> };
+  const shownAt = Object.fromEntries(index.images.map((i) => [i.name, i.shownAt]));
+  t.ok(Object.values(shownAt).some((v) => typeof v === 'string'), `the index records first showings (${JSON.stringify(shownAt)})`);
 });
