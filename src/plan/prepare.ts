@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { decodeImage } from '../decode/decode.js';
 import type { RasterImage } from '../sr/model.js';
+import { toShared } from '../sr/shared-pixels.js';
 import type { Background } from '../show/compositor.js';
 import { planPlacement, type Fit, type Placement, type Rotation, type Size } from './placement.js';
 
@@ -56,12 +57,13 @@ function raw(image: RasterImage) {
 async function cropAndShrink(image: RasterImage, placement: Placement): Promise<RasterImage> {
   const { crop, cpuDownscale } = placement;
   const cropped = crop.width !== image.width || crop.height !== image.height;
-  if (!cropped && !cpuDownscale) return image;
+  // In shared memory: the display thread and the SR thread read it without a copy.
+  if (!cropped && !cpuDownscale) return { ...image, data: toShared(image.data) };
   let pipeline = raw(image);
   if (cropped) pipeline = pipeline.extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height });
   if (cpuDownscale) pipeline = pipeline.resize(cpuDownscale.width, cpuDownscale.height, { fit: 'fill', kernel: 'lanczos3' });
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: toShared(data) };
 }
 
 async function blurredBackground(source: RasterImage, canvas: Size): Promise<RasterImage> {

@@ -22,11 +22,12 @@
 // sees the old entry, none, or the whole new one). LRU order is the files' mtime, touched on
 // every hit, so it survives restarts. All I/O is async; the crc32 runs in 1 MiB slices.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import type { RasterImage } from '../sr/model.js';
+import { sharedPixels } from '../sr/shared-pixels.js';
 import { DiskWrites } from './disk-writes.js';
 
 export const ENTRY_FORMAT = 'raw + crc32';
@@ -87,6 +88,23 @@ export async function encodeEntry(image: RasterImage): Promise<Uint8Array[]> {
   header.writeUInt32LE(image.height, 12);
   header.writeUInt32LE(await crc32(image.data, zlib.crc32(header.subarray(0, 16))), 16);
   return [header, image.data];
+}
+
+/** A file's bytes in shared memory (the display thread shows the entry without a copy). */
+async function readShared(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const bytes = sharedPixels(size);
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await file.read(bytes, at, size - at, at);
+      if (bytesRead === 0) return bytes.subarray(0, at); // shorter than it was: decodeEntry refuses it
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await file.close();
+  }
 }
 
 /** The image in an entry file, or null when the file is not a whole, intact entry. */
@@ -161,9 +179,9 @@ export class SrCache {
     const entry = this.entries.get(key);
     if (!entry) return this.miss();
     const path = this.pathOf(key);
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await readShared(path);
     } catch {
       this.forget(key, entry); // deleted behind our back (or unreadable): it is not cached any more
       return this.miss();

@@ -440,6 +440,9 @@ export class Daemon implements Controller {
   }
 
   private readBytes(record: ImageRecord): Promise<Buffer> {
+    // Pushed pictures are in our own state directory, not on a share that may hang: read them
+    // directly (spawning a reader costs the event loop a fork of the whole daemon).
+    if (record.source === 'push') return readFile(record.path);
     return this.reader.read(record.rawPath ?? record.path, {
       timeoutMs: this.config.readTimeoutS * 1000, delayBeforeOpenMs: this.testReadDelays.beforeOpenMs, delayAfterOpenMs: this.testReadDelays.afterOpenMs,
       onOpened: this.testReadDelays.afterOpenMs ? () => log.info('test.read-opened', { id: record.id }) : undefined,

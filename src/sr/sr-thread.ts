@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RasterImage } from './model.js';
 import type { SrFault, SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
+import { isShared, transferList } from './shared-pixels.js';
 
 export type SrPriority = 'now' | 'ahead';
 
@@ -135,9 +136,10 @@ export class SrThread {
     const next = this.queue.splice(index, 1)[0]!;
     this.running = next;
     const { image, steps, size, effort } = next.job;
-    // Copy: the caller keeps its image (e.g. for the preview); the copy's memory moves over.
-    const data = image.data.slice();
-    this.worker.postMessage({ type: 'job', jobId: next.jobId, image: { ...image, data }, steps, size, effort } satisfies SrJobRequest, [data.buffer]);
+    // Shared memory is shared; otherwise a copy (the caller keeps its image, e.g. for the
+    // preview) whose memory moves over.
+    const data = isShared(image.data) ? image.data : image.data.slice();
+    this.worker.postMessage({ type: 'job', jobId: next.jobId, image: { ...image, data }, steps, size, effort } satisfies SrJobRequest, transferList(data));
   }
 
   private onEvent(event: SrWorkerEvent): void {

@@ -10,6 +10,7 @@ import { loadModel } from './load-model.js';
 import type { SrModel } from './model.js';
 import { openEngine, type Engine } from './open-engine.js';
 import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
+import { transferList } from './shared-pixels.js';
 
 const port = parentPort!;
 const input = workerData as SrWorkerData;
@@ -85,7 +86,7 @@ async function runJob(request: Extract<SrJobRequest, { type: 'job' }>): Promise<
       if ((error as Error).name.startsWith('GL')) dropEngine();
       throw error;
     }
-    post({ type: 'done', jobId: request.jobId, image, ms: performance.now() - started }, [image.data.buffer as ArrayBuffer]);
+    post({ type: 'done', jobId: request.jobId, image, ms: performance.now() - started }, transferList(image.data));
   } catch (error) {
     post({ type: 'failed', jobId: request.jobId, message: (error as Error).message, ms: performance.now() - started });
   }

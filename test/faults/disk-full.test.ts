@@ -132,9 +132,12 @@ t.test('a full disk: pictures still show, writes fail loudly, nothing saved is d
   await daemon.waitForLine(/event=push.write-resumed/);
   t.ok(readdirSync(join(state, 'pushed')).includes(`${pushed3.image.id}.img`), 'pushed images are stored again');
   t.ok([...snapshot(disk).keys()].filter((path) => path.endsWith('.sr')).length >= 3, 'a new cache entry on disk');
-  // Writes still in flight have temporary files for a moment; none may stay.
+  // Writes still in flight have temporary files for a moment; none may stay. (The push's first
+  // showing is written to the index too: wait for it.)
+  await daemon.waitForLine(new RegExp(`event=shown id=${pushed3.image.id}`));
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const temporaries = () => [...snapshot(disk, true).keys()].filter((path) => path.endsWith('.tmp'));
   for (let tries = 0; tries < 30 && temporaries().length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
-  t.same(temporaries(), [], 'no temporary files left');
+  t.same(temporaries(), [], `no temporary files left${temporaries().length ? `; the daemon's writes: ${daemon.lines.filter((l) => /write|push|shown/.test(l)).slice(-12).join('\n')}` : ''}`);
   t.equal(await healthz(daemon), 200, '/healthz ok');
 });

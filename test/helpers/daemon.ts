@@ -127,9 +127,14 @@ export class RunningDaemon {
   }
 }
 
-/** Starts `uprez run` headless with `args` after the defaults (later flags win). */
+/**
+ * Starts `uprez run` headless with `args` after the defaults (later flags win). Node's own flags
+ * for the daemon (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark) come from
+ * UPREZ_DAEMON_NODE_FLAGS.
+ */
 export function startDaemon(dirs: DaemonDirs, args: string[] = [], env: NodeJS.ProcessEnv = {}): RunningDaemon {
-  const child = spawn(process.execPath, [uprez, 'run',
+  const nodeFlags = (process.env.UPREZ_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, uprez, 'run',
     '--backend', 'headless', '--size', '320x180', '--folder', dirs.folder, '--state-dir', dirs.state, '--cache-dir', dirs.cache,
     '--http', '127.0.0.1:0', '--log', 'text', '--settle-ms', '200', ...args], {
     env: { ...process.env, XDG_CACHE_HOME: join(dirs.root, 'xdg-cache'), UPREZ_TEST_HOOKS: '1', ...env },

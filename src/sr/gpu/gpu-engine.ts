@@ -30,6 +30,7 @@ import {
 import { cropToRgba, pasteFromRgba, planTiles, type Rect } from './tiles.js';
 import { checkEffort, effortThreshold, type AdaptiveMask } from '../adaptive.js';
 import { GpuAdaptiveMask } from './adaptive-mask.js';
+import { sharedPixels } from '../shared-pixels.js';
 
 export interface GpuUpscalerOptions {
   /** Largest texture side to use (default: the GPU's limits, at most 4096). Tests force 64, or 2048 like a Pi 3. */
@@ -206,7 +207,7 @@ class GpuEngine implements GpuUpscaler {
 
   private srStep(image: RasterImage, output: 'colour' | 'luma', effort: number): RasterImage {
     const { width, height, channels } = image;
-    const result = new Uint8Array(width * height * 4 * channels);
+    const result = sharedPixels(width * height * 4 * channels); // shown and cached by other threads
     // Effort 1 is exactly the full engine: the adaptive path is not entered.
     const adaptive = effort < 1 ? this.adaptivePath() : null;
     const outputProgram = adaptive ? this.adaptiveOutputProgram(output) : output === 'colour' ? this.outputColour : this.outputLumaProgram();
