@@ -243,6 +243,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       subscribers.push(client);
     }
     const tracker = subscribers[0]!;
+    let shownWaiters: (() => void)[] = [];
+    tracker.onMessage((m) => {
+      if (m.event !== 'preview-shown') return;
+      for (const wake of shownWaiters) wake();
+      shownWaiters = [];
+    });
+    const nextShown = () => new Promise<void>((resolve) => shownWaiters.push(resolve));
     const pusher = await openWs(wsUrl);
     pusher.keepMessages = false;
     await sleep(1000);
@@ -293,14 +300,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           accepted.push(reply.image.id as string);
           return;
         }
-        // Busy: another push of ours ends soon; rate-limited: back off for a second.
+        // Busy: wait for the next picture on screen (room in the store, or a decode slot) or
+        // 250 ms; rate-limited: back off for a second.
         if (reply.error.code === 'busy') busyRetries++;
         else if (reply.error.code === 'rate-limited') rateLimitedRetries++;
         else {
           refused.push({ id, message: `${reply.error.code}: ${reply.error.message}` });
           return;
         }
-        await sleep(reply.error.code === 'busy' ? 100 : 1000);
+        if (reply.error.code === 'busy') await Promise.race([nextShown(), sleep(250)]);
+        else await sleep(1000);
       }
     };
     let failed = false; // one worker's failure stops the others (and the sampler, below)
