@@ -40,6 +40,7 @@ const rows: [string, string, string, boolean | null][] = [
   ['slideshow turns', String(report.slideshowTurns), '', null],
   ['event-loop p99 ms, worst window', `${loopWorst.toFixed(1)} (${report.loopP99Ms.length} windows of ${values.sample} s, median ${[...report.loopP99Ms].sort((a, b) => a - b)[Math.floor(report.loopP99Ms.length / 2)]?.toFixed(1)})`, `< ${GOAL_LOOP_MS}`, loopWorst < GOAL_LOOP_MS],
   ['RSS MB cold / warm / end', `${mb(report.cold.rssBytes)} / ${mb(report.warm.rssBytes)} / ${mb(report.end.rssBytes)} (growth ${mb(rssGrowth)})`, 'growth < 30', rssGrowth < GOAL_GROWTH_BYTES],
+  ['main thread JS heap / external MB, cold / warm / end', `${mb(report.cold.heapBytes)}+${mb(report.cold.externalBytes)} / ${mb(report.warm.heapBytes)}+${mb(report.warm.externalBytes)} / ${mb(report.end.heapBytes)}+${mb(report.end.externalBytes)}`, '', null],
   ['GPU MB cold / warm / end', `${mb(report.cold.gpuBytes)} / ${mb(report.warm.gpuBytes)} / ${mb(report.end.gpuBytes)} (growth ${mb(gpuGrowth)})`, 'growth < 30', gpuGrowth < GOAL_GROWTH_BYTES],
   ['open fds start / end', `${report.cold.fds} / ${report.end.fds}`, 'equal', report.cold.fds === report.end.fds],
   ['accepted but lost', String(report.lost.length), '0', report.lost.length === 0],

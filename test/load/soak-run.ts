@@ -37,6 +37,9 @@ export interface SoakOptions {
 export interface Holdings {
   rssBytes: number;
   gpuBytes: number;
+  /** The main thread's JS heap in use and its external memory (buffers outside the heap): where RSS went. */
+  heapBytes: number;
+  externalBytes: number;
   fds: number;
 }
 
@@ -178,11 +181,13 @@ function request(url: string, method = 'GET'): Promise<string> {
   });
 }
 
-async function gpuBytes(base: string): Promise<number> {
+/** GPU memory (all kinds) and the main thread's JS heap and external memory, from /metrics. */
+async function memory(base: string): Promise<{ gpuBytes: number; heapBytes: number; externalBytes: number }> {
   const metrics = await request(`${base}/metrics`);
   const values = [...metrics.matchAll(/^uprez_gpu_memory_bytes\{kind="\w+"\} (\d+)$/gm)].map((m) => Number(m[1]));
   if (values.length !== 3) throw new Error('/metrics has no uprez_gpu_memory_bytes');
-  return values.reduce((a, b) => a + b, 0);
+  const one = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  return { gpuBytes: values.reduce((a, b) => a + b, 0), heapBytes: one('nodejs_heap_size_used_bytes'), externalBytes: one('nodejs_external_memory_bytes') };
 }
 
 /** Waits until the daemon's fd count holds still for a second (transient cache or state writes end). */
@@ -202,7 +207,7 @@ async function steadyFds(pid: number, expected: number | null): Promise<number> 
 
 async function holdings(d: RunningDaemon, base: string, expectedFds: number | null): Promise<Holdings> {
   const fds = await steadyFds(d.child.pid!, expectedFds);
-  return { rssBytes: residentBytes(d.child.pid!), gpuBytes: await gpuBytes(base), fds };
+  return { rssBytes: residentBytes(d.child.pid!), ...(await memory(base)), fds };
 }
 
 // ---- the run ----
@@ -318,7 +323,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const n = pushed++;
         await pushOne(n);
         if (warm === null && accepted.length >= warmAt) {
-          warm = { rssBytes: residentBytes(d.child.pid!), gpuBytes: await gpuBytes(base), fds: openFds(d.child.pid!) };
+          warm = { rssBytes: residentBytes(d.child.pid!), ...(await memory(base)), fds: openFds(d.child.pid!) };
           say(`warm (after ${accepted.length} pictures): RSS ${mb(warm.rssBytes)} MB, GPU ${mb(warm.gpuBytes)} MB`);
         }
         if (performance.now() - lastProgress > 30_000) {
