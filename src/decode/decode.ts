@@ -17,6 +17,11 @@ export interface DecodeOptions {
   limitSetting?: string;
 }
 
+export interface DecodedImage extends RasterImage {
+  /** The file's format as sharp names it ('jpeg', 'png', 'webp', ...): the daemon picks the JPEG model variant by it. */
+  format: string;
+}
+
 /** libvips messages span lines and may end in a dangling colon; make them one clean line. */
 function oneLine(error: unknown): string {
   const lines = String((error as Error).message ?? error).split('\n').map((l) => l.trim()).filter(Boolean);
@@ -28,7 +33,7 @@ function pixels(count: number): string {
 }
 
 /** `label` names the input in messages (a file path, or e.g. "websocket message 12"). */
-export async function decodeImage(input: string | Buffer, label: string, options: DecodeOptions = {}): Promise<RasterImage> {
+export async function decodeImage(input: string | Buffer, label: string, options: DecodeOptions = {}): Promise<DecodedImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   // The header alone says how big the image is; check that before any pixel is decoded.
   let metadata: Metadata;
@@ -52,7 +57,8 @@ export async function decodeImage(input: string | Buffer, label: string, options
       .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true });
-    return toRgbOrRgba(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
+    const image = toRgbOrRgba(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
+    return { ...image, format: metadata.format ?? 'unknown' };
   } catch (error) {
     throw new ImageDecodeError(`${label}: cannot decode the ${metadata.format ?? ''} image (${oneLine(error)})`);
   }

@@ -23,6 +23,8 @@ export interface PreparedPicture {
   contentHash: string;
   bytes: number;
   decoded: Size;
+  /** The file's format as sharp names it ('jpeg', 'png', ...): JPEGs get the model's JPEG variant. */
+  format: string;
   placement: Placement;
   /** The fit it was placed with (a pushed image may have its own). */
   fit: Fit;
@@ -38,14 +40,14 @@ const BACKGROUND_SHRINK = 8;
 export async function preparePicture(bytes: Buffer, label: string, options: PrepareOptions): Promise<PreparedPicture> {
   const started = performance.now();
   const contentHash = createHash('sha256').update(bytes).digest('hex');
-  const decoded = await decodeImage(bytes, label, { maxPixels: options.maxPixels, limitSetting: '--max-pixels N' });
+  const { format, ...decoded } = await decodeImage(bytes, label, { maxPixels: options.maxPixels, limitSetting: '--max-pixels N' });
   const placement = planPlacement(decoded, options.screen, options);
   const source = await cropAndShrink(decoded, placement);
   const needsBackground = placement.target.width < placement.canvas.width || placement.target.height < placement.canvas.height;
   let background: Background = { kind: 'colour', rgb: [0, 0, 0] };
   if (options.background.kind === 'colour') background = { kind: 'colour', rgb: options.background.rgb };
   else if (needsBackground) background = { kind: 'image', image: await blurredBackground(source, placement.canvas) };
-  return { contentHash, bytes: bytes.length, decoded: { width: decoded.width, height: decoded.height }, placement, fit: options.fit, source, background, decodeMs: performance.now() - started };
+  return { contentHash, bytes: bytes.length, decoded: { width: decoded.width, height: decoded.height }, format, placement, fit: options.fit, source, background, decodeMs: performance.now() - started };
 }
 
 function raw(image: RasterImage) {

@@ -37,6 +37,8 @@ import { ScreenThread, type ShownReport } from '../show/screen-thread.js';
 import { Slideshow } from '../show/slideshow.js';
 import type { RasterImage } from '../sr/model.js';
 import { SrCancelled, SrThread, type SrPriority, type SrResult } from '../sr/sr-thread.js';
+import type { SrModelChoice } from '../sr/sr-protocol.js';
+import { jpegVariantPath } from '../sr/load-model.js';
 
 /** The SR version replaces the preview with a short crossfade (a cut when transitions are cuts). */
 const SR_CROSSFADE_MS = 500;
@@ -142,8 +144,8 @@ export class Daemon implements Controller {
   /** A new file to show once the decoding ones are done (a burst of files: the latest wins, one decode at a time). */
   private newShowNext: { id: string; why: 'new' | 'changed' } | null = null;
   /** Files refused lately: why, and where they went (rejected/, or left in place). */
-  /** The model in cache keys: its file name and a hash of its content. */
-  private modelKey = 'none';
+  /** Each model in cache keys: its file name and a hash of its content (the JPEG variant's own, so the two never share entries). */
+  private readonly modelKeys: Record<SrModelChoice, string> = { main: 'none', jpeg: 'none' };
   /** Resolves once the SR thread is open, or known not to be (it never rejects). */
   private srOpening: Promise<void> = Promise.resolve();
   private readonly rejections: { id: string; source: ImageSource; reason: string; at: string; movedTo: string | null; leftInPlace: string | null }[] = [];
@@ -262,9 +264,16 @@ export class Daemon implements Controller {
     try {
       // The cache key names the model by its content: a retrained model of the same name
       // must not be served the pictures its predecessor made.
-      this.modelKey = `${basename(model.path)}:${createHash('sha256').update(await readFile(model.path)).digest('hex').slice(0, 16)}`;
-      this.sr = await SrThread.open(model.path);
-      log.info('sr.ready', { model: this.sr.model, engine: this.sr.description, effort: this.config.effort });
+      const keyOf = async (path: string) => `${basename(path)}:${createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16)}`;
+      // X-jpeg.json next to X.json: the variant trained on JPEG-degraded inputs, for JPEG pictures.
+      const jpegModelPath = jpegVariantPath(model.path);
+      this.modelKeys.main = await keyOf(model.path);
+      if (jpegModelPath) this.modelKeys.jpeg = await keyOf(jpegModelPath);
+      this.sr = await SrThread.open(model.path, { jpegModelPath });
+      if (this.sr.jpegProblem) log.warn('sr.jpeg-variant-unusable', { file: jpegModelPath, message: this.sr.jpegProblem, fallback: `JPEGs use ${this.sr.model}` });
+      log.info('sr.ready', {
+        model: this.sr.model, jpegVariant: this.sr.jpegModel ?? 'none', engine: this.sr.description, effort: this.config.effort, ms: Math.round(this.sr.readyMs),
+      });
       this.sr.onReopened = (engine) => log.info('sr.reopened', { engine });
     } catch (error) {
       this.srProblem = `the SR engine could not start: ${(error as Error).message}`;
@@ -457,10 +466,19 @@ export class Daemon implements Controller {
     });
   }
 
+  /** JPEG pictures get the model's JPEG variant when there is one; everything else the model itself. */
+  private modelFor(prepared: PreparedPicture): SrModelChoice {
+    return prepared.format === 'jpeg' && this.sr?.jpegModel ? 'jpeg' : 'main';
+  }
+
+  private modelName(choice: SrModelChoice): string | null {
+    return (choice === 'jpeg' ? this.sr?.jpegModel : this.sr?.model) ?? null;
+  }
+
   private keyFor(prepared: PreparedPicture): string {
     const { placement } = prepared;
     return cacheKey({
-      contentHash: prepared.contentHash, model: this.sr ? this.modelKey : 'none', width: placement.target.width, height: placement.target.height,
+      contentHash: prepared.contentHash, model: this.sr ? this.modelKeys[this.modelFor(prepared)] : 'none', width: placement.target.width, height: placement.target.height,
       fit: prepared.fit, rotate: this.config.rotate,
       // Effort 1 keeps the keys of the entries made before effort existed.
       variant: `steps${placement.srSteps}:${rectText(placement.crop)}${this.config.effort < 1 ? `:effort${this.config.effort}` : ''}`,
@@ -584,7 +602,9 @@ export class Daemon implements Controller {
         this.srProblem = null;
         this.srRecoveredAt = new Date().toISOString();
       }
-      log.info('sr.done', { id: onScreen.id, ms: timing.srMs, steps: prepared.placement.srSteps, size: `${result.image.width}x${result.image.height}` });
+      log.info('sr.done', {
+        id: onScreen.id, ms: timing.srMs, steps: prepared.placement.srSteps, size: `${result.image.width}x${result.image.height}`, model: this.modelName(this.modelFor(prepared)),
+      });
       this.emitSrDone(timing, { type: 'sr-done', id: onScreen.id, ms: Math.round(performance.now() - started), srMs: timing.srMs, cache: 'miss' });
       void this.cache.put(key, result.image);
       if (onScreen.token !== this.showToken) return;
@@ -621,7 +641,7 @@ export class Daemon implements Controller {
       if (priority === 'now') this.sr!.prioritise(running.jobId);
       return running;
     }
-    const job = this.sr!.run({ image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, effort: this.config.effort, priority });
+    const job = this.sr!.run({ model: this.modelFor(prepared), image: prepared.source, steps: prepared.placement.srSteps, size: prepared.placement.target, effort: this.config.effort, priority });
     this.srInFlight.set(key, job);
     const forget = () => {
       if (this.srInFlight.get(key) === job) this.srInFlight.delete(key);
@@ -654,7 +674,7 @@ export class Daemon implements Controller {
       const result = await job.result;
       ahead.srJobId = null;
       this.counters.srDone++;
-      log.info('sr.done', { id, ms: Math.round(result.ms), steps: p.placement.srSteps, ahead: true });
+      log.info('sr.done', { id, ms: Math.round(result.ms), steps: p.placement.srSteps, ahead: true, model: this.modelName(this.modelFor(p)) });
       void this.cache.put(key, result.image);
       return result.image;
     }).catch((error: Error) => {
@@ -1023,7 +1043,7 @@ export class Daemon implements Controller {
         lastFrameMsAgo: Math.round(this.screen.lastFrameAgeMs()), on: this.scheduledOn,
       },
       gpu: opened.gl,
-      model: this.sr ? { name: this.sr.model, engine: this.sr.description } : null,
+      model: this.sr ? { name: this.sr.model, engine: this.sr.description, jpegVariant: this.sr.jpegModel } : null,
       sr: {
         available: this.sr !== null, working: this.sr !== null && this.srProblem === null, pending: this.sr?.pending ?? 0, effort: this.config.effort,
         problem: this.srProblem, failures: this.counters.srFailed, recoveredAt: this.srRecoveredAt,
@@ -1031,7 +1051,8 @@ export class Daemon implements Controller {
       paused: this.pausedFlag,
       current: current ? {
         id: current.id, source: record?.source ?? null, name: record?.name ?? null, path: record?.path ?? null, state: current.state,
-        decoded: current.prepared.decoded, steps: current.prepared.placement.srSteps,
+        decoded: current.prepared.decoded, format: current.prepared.format, steps: current.prepared.placement.srSteps,
+        model: current.prepared.placement.srSteps > 0 ? this.modelName(this.modelFor(current.prepared)) : null,
         plan: current.prepared.placement.reason, shownAt: new Date(current.shownAt).toISOString(),
       } : null,
       queue: {

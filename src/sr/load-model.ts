@@ -1,7 +1,7 @@
 // Loads and validates `uprez-sr/1` model files (format: issue 3, semantics: SEMANTICS.md).
 // Every message names the file, the layer and the field, so a broken model is easy to fix.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ConvLayer, LumaTestVector, Residual, SrModel } from './model.js';
 import { modelsDir } from '../service/paths.js';
 
@@ -22,6 +22,18 @@ export function defaultModelPath(): string {
     );
   }
   return path;
+}
+
+/**
+ * The JPEG variant of model file `X.json`: `X-jpeg.json` in the same folder, trained on
+ * JPEG-degraded inputs as well as clean ones (better on JPEGs, a little worse on clean pictures).
+ * Null when there is none. Only the daemon picks it; `upscale` and `eval` use the file they are given.
+ */
+export function jpegVariantPath(modelPath: string): string | null {
+  const name = basename(modelPath);
+  if (!name.endsWith('.json') || name.endsWith('-jpeg.json')) return null;
+  const variant = join(dirname(modelPath), `${name.slice(0, -'.json'.length)}-jpeg.json`);
+  return existsSync(variant) ? variant : null;
 }
 
 export function loadModel(path: string): SrModel {

@@ -3,6 +3,7 @@
 import type { GL, GLShader } from 'node-drm-gbm-egl';
 import type { SrModel, Upscaler } from './model.js';
 import { createCpuUpscaler } from './cpu/cpu-reference.js';
+import type { GpuUpscaler } from './gpu/gpu-engine.js';
 
 export interface EngineOptions {
   backend: 'gpu' | 'cpu';
@@ -13,10 +14,14 @@ export interface EngineOptions {
    * program-binary cache is not used, so opening fails in glCompileShader with the driver's log.
    */
   brokenShaders?: boolean;
+  /** More models whose programs are compiled in the same GL context (the daemon's JPEG variant): `Engine.variants`. */
+  variants?: SrModel[];
 }
 
 export interface Engine {
   upscaler: Upscaler;
+  /** One per model of `EngineOptions.variants`, in that order, sharing the engine's context. */
+  variants: Upscaler[];
   /** One line for the user: which engine, which GPU, how the programs were obtained. */
   description: string;
   /** False once the engine's GL context is gone: nothing more may be drawn with it (GL would crash). */
@@ -27,10 +32,13 @@ export interface Engine {
 }
 
 export async function openEngine(model: SrModel, options: EngineOptions): Promise<Engine> {
+  const variantModels = options.variants ?? [];
   if (options.backend === 'cpu') {
     const upscaler = createCpuUpscaler(model);
+    const variants = variantModels.map((variant) => createCpuUpscaler(variant));
     return {
-      upscaler, description: 'cpu (TypeScript reference)', contextAlive: () => true, loseContext: () => undefined, close: () => upscaler.close(),
+      upscaler, variants, description: 'cpu (TypeScript reference)', contextAlive: () => true, loseContext: () => undefined,
+      close: () => [upscaler, ...variants].forEach((u) => u.close()),
     };
   }
   const { openHeadless } = await import('node-drm-gbm-egl');
@@ -39,26 +47,33 @@ export async function openEngine(model: SrModel, options: EngineOptions): Promis
   const gl = display.gl;
   // Without a current context glGetString answers nothing (and a draw or a read would crash).
   const contextAlive = () => gl.getParameter(gl.RENDERER) !== '';
+  const upscalers: GpuUpscaler[] = [];
+  const closeAll = () => {
+    if (contextAlive()) upscalers.forEach((u) => u.close()); // a lost context took the engine's GL objects with it
+    display.close();
+  };
   try {
-    const upscaler = options.brokenShaders
-      ? createGpuUpscaler(withBrokenShaders(gl), model, { maxTileSize: options.tile, cacheDir: null })
-      : createGpuUpscaler(gl, model, { maxTileSize: options.tile });
-    const stats = upscaler.programStats;
+    for (const each of [model, ...variantModels]) {
+      upscalers.push(options.brokenShaders
+        ? createGpuUpscaler(withBrokenShaders(gl), each, { maxTileSize: options.tile, cacheDir: null })
+        : createGpuUpscaler(gl, each, { maxTileSize: options.tile }));
+    }
+    const total = (field: 'loaded' | 'compiled' | 'ms') => upscalers.reduce((sum, u) => sum + u.programStats[field], 0);
+    const stats = { loaded: total('loaded'), compiled: total('compiled'), ms: total('ms') };
     const programs = stats.loaded > 0 && stats.compiled === 0
       ? `${stats.loaded} programs from the cache`
       : `${stats.compiled} programs compiled${stats.loaded ? `, ${stats.loaded} from the cache` : ''}`;
+    const models = variantModels.length > 0 ? `${variantModels.length + 1} models, ` : '';
     return {
-      upscaler,
-      description: `gpu (${display.info.glRenderer}, ${programs} in ${Math.round(stats.ms)} ms)`,
+      upscaler: upscalers[0]!,
+      variants: upscalers.slice(1),
+      description: `gpu (${display.info.glRenderer}, ${models}${programs} in ${Math.round(stats.ms)} ms)`,
       contextAlive,
       loseContext: () => display.close(),
-      close: () => {
-        if (contextAlive()) upscaler.close(); // a lost context took the engine's GL objects with it
-        display.close();
-      },
+      close: closeAll,
     };
   } catch (error) {
-    display.close();
+    closeAll();
     throw error;
   }
 }

@@ -3,7 +3,7 @@
 // cancelled (its picture left the screen or was replaced).
 import { Worker } from 'node:worker_threads';
 import type { RasterImage } from './model.js';
-import type { SrFault, SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
+import type { SrFault, SrJobRequest, SrModelChoice, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
 import { isShared, transferList } from './shared-pixels.js';
 
 export type SrPriority = 'now' | 'ahead';
@@ -16,6 +16,8 @@ export type SrPriority = 'now' | 'ahead';
 export const DEFAULT_SR_TILE = 512;
 
 export interface SrJob {
+  /** 'jpeg' only when the thread has a JPEG variant (`jpegModel`). */
+  model: SrModelChoice;
   image: RasterImage;
   steps: 0 | 1 | 2;
   size: { width: number; height: number };
@@ -27,6 +29,22 @@ export interface SrJob {
 export interface SrResult {
   image: RasterImage;
   /** Time the SR thread spent on the job. */
+  ms: number;
+}
+
+export interface SrThreadOptions {
+  /** The JPEG variant's model file (load-model.ts `jpegVariantPath`); null or absent: none. */
+  jpegModelPath?: string | null;
+  tile?: number;
+}
+
+export interface SrReady {
+  model: string;
+  /** The JPEG variant's name; null when there is none or its file did not load (`jpegProblem` says why). */
+  jpegModel: string | null;
+  jpegProblem: string | null;
+  description: string;
+  /** Time from the thread's start to its engine ready (models loaded, programs compiled, the main model warmed up). */
   ms: number;
 }
 
@@ -49,7 +67,20 @@ export class SrThread {
   /** Called when the engine was opened again after it broke (its new description). */
   onReopened: ((description: string) => void) | null = null;
 
-  private constructor(private readonly worker: Worker, readonly model: string, public description: string) {
+  readonly model: string;
+  readonly jpegModel: string | null;
+  /** Why the JPEG variant did not load (null: it did, or there is none). */
+  readonly jpegProblem: string | null;
+  /** Milliseconds the SR thread took to get ready. */
+  readonly readyMs: number;
+  description: string;
+
+  private constructor(private readonly worker: Worker, ready: SrReady) {
+    this.model = ready.model;
+    this.jpegModel = ready.jpegModel;
+    this.jpegProblem = ready.jpegProblem;
+    this.readyMs = ready.ms;
+    this.description = ready.description;
     worker.on('message', (event: SrWorkerEvent) => this.onEvent(event));
     const fail = (message: string) => {
       this.closed = true;
@@ -61,14 +92,15 @@ export class SrThread {
     worker.on('exit', (code) => fail(`the SR thread exited (code ${code})`));
   }
 
-  static open(modelPath: string, tile = Number(process.env.UPREZ_SR_TILE) || DEFAULT_SR_TILE): Promise<SrThread> {
-    const data: SrWorkerData = { modelPath, tile };
+  static open(modelPath: string, options: SrThreadOptions = {}): Promise<SrThread> {
+    const tile = options.tile ?? (Number(process.env.UPREZ_SR_TILE) || DEFAULT_SR_TILE);
+    const data: SrWorkerData = { modelPath, jpegModelPath: options.jpegModelPath ?? null, tile };
     const worker = new Worker(new URL('./sr-worker.js', import.meta.url), { workerData: data });
     return new Promise((resolve, reject) => {
       const onMessage = (event: SrWorkerEvent) => {
         worker.off('message', onMessage);
         worker.off('error', reject);
-        if (event.type === 'ready') resolve(new SrThread(worker, event.model, event.description));
+        if (event.type === 'ready') resolve(new SrThread(worker, event));
         else if (event.type === 'open-failed') {
           void worker.terminate();
           reject(new Error(event.message));
@@ -88,6 +120,7 @@ export class SrThread {
     const jobId = this.nextId++;
     const result = new Promise<SrResult>((resolve, reject) => {
       if (this.closed) return reject(new Error('the SR thread is closed'));
+      if (job.model === 'jpeg' && !this.jpegModel) return reject(new Error('SR job for the JPEG variant, but this SR thread has none'));
       this.queue.push({ jobId, job, resolve, reject });
       this.startNext();
     });
@@ -135,11 +168,11 @@ export class SrThread {
     const index = Math.max(0, this.queue.findIndex((q) => q.job.priority === 'now'));
     const next = this.queue.splice(index, 1)[0]!;
     this.running = next;
-    const { image, steps, size, effort } = next.job;
+    const { model, image, steps, size, effort } = next.job;
     // Shared memory is shared; otherwise a copy (the caller keeps its image, e.g. for the
     // preview) whose memory moves over.
     const data = isShared(image.data) ? image.data : image.data.slice();
-    this.worker.postMessage({ type: 'job', jobId: next.jobId, image: { ...image, data }, steps, size, effort } satisfies SrJobRequest, transferList(data));
+    this.worker.postMessage({ type: 'job', jobId: next.jobId, model, image: { ...image, data }, steps, size, effort } satisfies SrJobRequest, transferList(data));
   }
 
   private onEvent(event: SrWorkerEvent): void {

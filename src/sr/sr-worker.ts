@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { deprioritiseNewRasterizerThreads, deprioritiseThisThread, threadIds } from './background-priority.js';
 import { loadModel } from './load-model.js';
-import type { SrModel } from './model.js';
+import type { SrModel, Upscaler } from './model.js';
 import { openEngine, type Engine } from './open-engine.js';
 import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
 import { transferList } from './shared-pixels.js';
@@ -23,15 +23,25 @@ function post(event: SrWorkerEvent, transfer: ArrayBuffer[] = []): void {
 let brokenShaderOpens = 0;
 let failNext = 0;
 
-async function openWarmEngine(model: SrModel): Promise<Engine> {
+// A tiny job per model: the driver compiles its shader variants at the first draw (seconds on
+// llvmpipe), which would otherwise land on the first picture's SR.
+function warmUp(upscaler: Upscaler): void {
+  const warm = { width: 24, height: 16, channels: 3 as const, data: new Uint8Array(24 * 16 * 3).fill(128) };
+  upscaler.upscale(warm, { steps: 1, size: { width: 60, height: 40 } });
+}
+
+/**
+ * The main model, and its JPEG variant in the same GL context when there is one. At start-up
+ * only the main model is warmed before 'ready' (the daemon shows no picture before it, and a
+ * cold warm-up takes seconds), the variant right after; a reopened engine warms both.
+ */
+async function openWarmEngine(warmVariants: boolean): Promise<Engine> {
   const brokenShaders = brokenShaderOpens > 0;
   if (brokenShaders) brokenShaderOpens--;
-  const opened = await openEngine(model, { backend: 'gpu', tile: input.tile, brokenShaders });
+  const opened = await openEngine(model, { backend: 'gpu', tile: input.tile, brokenShaders, variants: jpegModel ? [jpegModel] : [] });
   try {
-    // A tiny job first: the driver compiles its shader variants at the first draw (seconds on
-    // llvmpipe), which would otherwise land on the first picture's SR.
-    const warm = { width: 24, height: 16, channels: 3 as const, data: new Uint8Array(24 * 16 * 3).fill(128) };
-    opened.upscaler.upscale(warm, { steps: 1, size: { width: 60, height: 40 } });
+    warmUp(opened.upscaler);
+    if (warmVariants) opened.variants.forEach(warmUp);
   } catch (error) {
     opened.close();
     throw error;
@@ -40,15 +50,25 @@ async function openWarmEngine(model: SrModel): Promise<Engine> {
 }
 
 let model: SrModel;
+let jpegModel: SrModel | null = null;
+let jpegProblem: string | null = null;
 let engine: Engine | null;
 try {
   model = loadModel(input.modelPath);
+  if (input.jpegModelPath) {
+    // A broken variant file costs JPEGs their better model, not SR: the main model serves them.
+    try {
+      jpegModel = loadModel(input.jpegModelPath);
+    } catch (error) {
+      jpegProblem = (error as Error).message;
+    }
+  }
   const started = performance.now();
   const threadsBefore = threadIds();
-  engine = await openWarmEngine(model);
+  engine = await openWarmEngine(false);
   const lowered = deprioritiseNewRasterizerThreads(threadsBefore) + (deprioritiseThisThread() ? 1 : 0);
   const description = lowered > 0 ? `${engine.description}, ${lowered} thread${lowered === 1 ? '' : 's'} at low CPU priority` : engine.description;
-  post({ type: 'ready', model: model.name, description, ms: performance.now() - started });
+  post({ type: 'ready', model: model.name, jpegModel: jpegModel?.name ?? null, jpegProblem, description, ms: performance.now() - started });
 } catch (error) {
   post({ type: 'open-failed', message: (error as Error).message });
   process.exit(0);
@@ -72,15 +92,17 @@ async function runJob(request: Extract<SrJobRequest, { type: 'job' }>): Promise<
     }
     if (!engine) {
       try {
-        engine = await openWarmEngine(model);
+        engine = await openWarmEngine(true);
       } catch (error) {
         throw new Error(`the SR engine could not be opened again: ${(error as Error).message}`);
       }
       post({ type: 'reopened', description: engine.description });
     }
+    const upscaler = request.model === 'jpeg' ? engine.variants[0] : engine.upscaler;
+    if (!upscaler) throw new Error('SR job for the JPEG variant, but no JPEG variant is loaded');
     let image;
     try {
-      image = engine.upscaler.upscale(request.image, { steps: request.steps, size: request.size, effort: request.effort });
+      image = upscaler.upscale(request.image, { steps: request.steps, size: request.size, effort: request.effort });
     } catch (error) {
       // A GL error may leave the context in any state: start the next job on a fresh engine.
       if ((error as Error).name.startsWith('GL')) dropEngine();
@@ -93,7 +115,14 @@ async function runJob(request: Extract<SrJobRequest, { type: 'job' }>): Promise<
 }
 
 // One message at a time, in order: a job that reopens the engine finishes before the next starts.
-let handling: Promise<void> = Promise.resolve();
+// First of all, the variants' warm-up that start-up left for after 'ready'.
+let handling: Promise<void> = Promise.resolve().then(() => {
+  try {
+    engine?.variants.forEach(warmUp);
+  } catch {
+    dropEngine(); // opened again, and warmed, at the next job, which reports what fails then
+  }
+});
 port.on('message', (request: SrJobRequest) => {
   handling = handling.then(async () => {
     switch (request.type) {
