@@ -9,8 +9,11 @@ import sharp from 'sharp';
 import t from 'tap';
 import { yPsnr } from '../../src/quality/protocols.js';
 import type { RasterImage } from '../../src/sr/model.js';
-import { repoRoot } from '../../src/service/paths.js';
+import { modelsDir, repoRoot } from '../../src/service/paths.js';
 import { daemonDirs, startDaemon, uprez, type Screen } from '../helpers/daemon.js';
+
+// A JPEG is super-resolved by the default model's JPEG variant (models/uprez-x2-jpeg.json).
+const JPEG_MODEL = join(modelsDir, 'uprez-x2-jpeg.json');
 
 const raster = (screen: Screen): RasterImage =>
   ({ width: screen.width, height: screen.height, channels: 3, data: new Uint8Array(screen.data.buffer, screen.data.byteOffset, screen.data.length) });
@@ -45,8 +48,8 @@ t.test('--effort reaches SR: the screen is uprez upscale --effort, /status says 
   await low.stop('SIGTERM');
 
   const xdg = join(dirs.root, 'xdg-cache');
-  await upscaleCli([photo, '--scale', '4', '--size', '640x360', '--effort', '0.4', '--out', join(dirs.root, 'e04')], xdg);
-  await upscaleCli([photo, '--scale', '4', '--size', '640x360', '--out', join(dirs.root, 'e1')], xdg);
+  await upscaleCli([photo, '--model', JPEG_MODEL, '--scale', '4', '--size', '640x360', '--effort', '0.4', '--out', join(dirs.root, 'e04')], xdg);
+  await upscaleCli([photo, '--model', JPEG_MODEL, '--scale', '4', '--size', '640x360', '--out', join(dirs.root, 'e1')], xdg);
   const [reference04, reference1] = await Promise.all([readRaster(join(dirs.root, 'e04', 'photo.png')), readRaster(join(dirs.root, 'e1', 'photo.png'))]);
   const toLow = yPsnr(raster(screenLow), reference04, 0);
   const toFull = yPsnr(raster(screenLow), reference1, 0);

@@ -16,8 +16,11 @@ import sharp from 'sharp';
 import t, { type Test } from 'tap';
 import { yPsnr } from '../../src/quality/protocols.js';
 import type { RasterImage } from '../../src/sr/model.js';
-import { repoRoot } from '../../src/service/paths.js';
+import { modelsDir, repoRoot } from '../../src/service/paths.js';
 import { daemonDirs, startDaemon, uprez, type DaemonDirs, type RunningDaemon, type Screen } from '../helpers/daemon.js';
+
+// A JPEG is super-resolved by the default model's JPEG variant (models/uprez-x2-jpeg.json).
+const JPEG_MODEL = join(modelsDir, 'uprez-x2-jpeg.json');
 
 type RGB = [number, number, number];
 
@@ -166,7 +169,7 @@ t.test('/screen.png shows the preview, then the SR version that `uprez upscale` 
   const final = await daemon.screen();
 
   const out = join(dirs.root, 'upscaled');
-  const cli = await upscaleCli([join(dirs.folder, 'photo.jpg'), '--scale', '4', '--size', '640x360', '--out', out], join(dirs.root, 'xdg-cache'));
+  const cli = await upscaleCli([join(dirs.folder, 'photo.jpg'), '--model', JPEG_MODEL, '--scale', '4', '--size', '640x360', '--out', out], join(dirs.root, 'xdg-cache'));
   t.equal(cli.code, 0, cli.code === 0 ? 'uprez upscale succeeded' : `uprez upscale failed: ${cli.stderr}`);
   const reference = await readRaster(join(out, 'photo.png'));
   t.same([reference.width, reference.height], [640, 360], 'uprez upscale made 640x360');
