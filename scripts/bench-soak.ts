@@ -4,7 +4,7 @@
 // minutes, a slideshow running, 20 websocket clients subscribed. Prints a table; exits 1 when a
 // goal is missed (event-loop p99 under 50 ms in every window, RSS and GPU memory growth under
 // 30 MB from the warm-up to the end, the same fds, none lost).
-// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --keep]
+// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --model M --malloc jemalloc|glibc --keep]
 import { parseArgs } from 'node:util';
 import { mb, runSoak } from '../test/load/soak-run.js';
 
@@ -18,12 +18,17 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '36' },
     sample: { type: 'string', default: '10' },
     keep: { type: 'boolean', default: false },
+    model: { type: 'string' },
+    // The daemon's allocator: jemalloc as the systemd unit and npm start run it, or glibc's.
+    malloc: { type: 'string', default: 'jemalloc' },
   },
 });
 
 const report = await runSoak({
   size: values.size!, images: Number(values.images), minutes: Number(values.minutes), clients: Number(values.clients),
   intervalS: Number(values.interval), poolSize: Number(values.pool), sampleS: Number(values.sample), keep: values.keep,
+  model: values.model,
+  env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2' } : {},
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 
@@ -47,7 +52,7 @@ const rows: [string, string, string, boolean | null][] = [
   ['events per client', `${Math.min(...report.eventsPerClient)}..${Math.max(...report.eventsPerClient)}`, 'all equal', Math.min(...report.eventsPerClient) === Math.max(...report.eventsPerClient)],
   ['daemon error lines / exit', `${report.daemonErrors.length} / ${report.exitCode}`, '0 / 0', report.daemonErrors.length === 0 && report.exitCode === 0],
 ];
-process.stdout.write(`uprez soak: headless ${report.screen}, model ${report.model ?? 'none'}, ${report.renderer}, ${report.seconds.toFixed(0)} s, ` +
+process.stdout.write(`uprez soak: headless ${report.screen}, model ${report.model ?? 'none'}, malloc ${values.malloc}, ${report.renderer}, ${report.seconds.toFixed(0)} s, ` +
   `${values.clients} subscribers, slideshow interval ${values.interval} s. GPU memory is what the GL binding holds in textures, ` +
   `renderbuffers and buffers (on llvmpipe it is also part of the RSS); warm = after the first 5% of the pictures.\n\n`);
 process.stdout.write('| figure | value | goal | met |\n|---|---|---|---|\n');

@@ -32,6 +32,10 @@ export interface SoakOptions {
   progress?: (line: string) => void;
   /** Keep the daemon's directories (for a look afterwards). */
   keep?: boolean;
+  /** The daemon's --model (default: its own default; 'none': no SR thread). */
+  model?: string;
+  /** More environment for the daemon (e.g. LD_PRELOAD for its allocator). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Holdings {
@@ -226,7 +230,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     '--transition-ms', '500', '--settle-ms', '200',
     // The soak measures the pipeline, not the rate limiter (test/remote covers that): small
     // pictures go faster than the default 50 messages per second.
-    '--max-requests-per-second', '500']);
+    '--max-requests-per-second', '500', ...(options.model ? ['--model', options.model] : [])], options.env);
   try {
     const base = await d.url('');
     const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
