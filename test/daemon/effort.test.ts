@@ -8,20 +8,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { yPsnr } from '../../src/quality/protocols.js';
-import type { RasterImage } from '../../src/sr/model.js';
 import { modelsDir, repoRoot } from '../../src/service/paths.js';
-import { daemonDirs, startDaemon, uprez, type Screen } from '../helpers/daemon.js';
+import { daemonDirs, startDaemon, uprez, readRaster, screenRaster } from '../helpers/daemon.js';
 
 // A JPEG is super-resolved by the default model's JPEG variant (models/uprez-x2-jpeg.json).
 const JPEG_MODEL = join(modelsDir, 'uprez-x2-jpeg.json');
 
-const raster = (screen: Screen): RasterImage =>
-  ({ width: screen.width, height: screen.height, channels: 3, data: new Uint8Array(screen.data.buffer, screen.data.byteOffset, screen.data.length) });
 
-async function readRaster(file: string): Promise<RasterImage> {
-  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
 
 function upscaleCli(args: string[], cacheHome: string): Promise<void> {
   return new Promise((done, fail) => {
@@ -51,8 +44,8 @@ t.test('--effort reaches SR: the screen is uprez upscale --effort, /status says 
   await upscaleCli([photo, '--model', JPEG_MODEL, '--scale', '4', '--size', '640x360', '--effort', '0.4', '--out', join(dirs.root, 'e04')], xdg);
   await upscaleCli([photo, '--model', JPEG_MODEL, '--scale', '4', '--size', '640x360', '--out', join(dirs.root, 'e1')], xdg);
   const [reference04, reference1] = await Promise.all([readRaster(join(dirs.root, 'e04', 'photo.png')), readRaster(join(dirs.root, 'e1', 'photo.png'))]);
-  const toLow = yPsnr(raster(screenLow), reference04, 0);
-  const toFull = yPsnr(raster(screenLow), reference1, 0);
+  const toLow = yPsnr(screenRaster(screenLow), reference04, 0);
+  const toFull = yPsnr(screenRaster(screenLow), reference1, 0);
   t.ok(toLow >= 45, `the screen at effort 0.4 is uprez upscale --effort 0.4's: Y-PSNR ${toLow.toFixed(2)} dB (>= 45)`);
   t.ok(toFull < toLow, `and not the full network's (Y-PSNR ${toFull.toFixed(2)} dB against it)`);
 
@@ -61,7 +54,7 @@ t.test('--effort reaches SR: the screen is uprez upscale --effort, /status says 
   t.teardown(() => full.stop('SIGKILL'));
   await full.until((s) => s.current?.id === 'photo.jpg' && s.current.state === 'super-resolved', 'photo.jpg super-resolved at effort 1', 60_000);
   t.ok(full.count(/event=sr.done id=photo\.jpg/) >= 1, 'effort 1 ran SR itself: the effort-0.4 cache entry was not taken');
-  const toFullNow = yPsnr(raster(await full.screen()), reference1, 0);
+  const toFullNow = yPsnr(screenRaster(await full.screen()), reference1, 0);
   t.ok(toFullNow >= 45, `at effort 1 the screen is the full network's: Y-PSNR ${toFullNow.toFixed(2)} dB`);
   await full.stop('SIGTERM');
 

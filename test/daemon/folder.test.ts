@@ -15,9 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
 import { yPsnr } from '../../src/quality/protocols.js';
-import type { RasterImage } from '../../src/sr/model.js';
 import { modelsDir, repoRoot } from '../../src/service/paths.js';
-import { daemonDirs, startDaemon, uprez, type DaemonDirs, type RunningDaemon, type Screen } from '../helpers/daemon.js';
+import { daemonDirs, startDaemon, uprez, type DaemonDirs, type RunningDaemon, readRaster, screenRaster } from '../helpers/daemon.js';
 
 // A JPEG is super-resolved by the default model's JPEG variant (models/uprez-x2-jpeg.json).
 const JPEG_MODEL = join(modelsDir, 'uprez-x2-jpeg.json');
@@ -44,14 +43,7 @@ async function drop(dirs: DaemonDirs, name: string, bytes: Buffer): Promise<void
   await rename(temporary, join(dirs.folder, name));
 }
 
-function raster(screen: Screen): RasterImage {
-  return { width: screen.width, height: screen.height, channels: 3, data: new Uint8Array(screen.data.buffer, screen.data.byteOffset, screen.data.length) };
-}
 
-async function readRaster(input: string | Buffer): Promise<RasterImage> {
-  const { data, info } = await sharp(input).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
 
 const close = (actual: RGB, expected: RGB, tolerance = 10) => actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance);
 const escape = (id: string) => id.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -150,11 +142,11 @@ t.test('/screen.png shows the preview, then the SR version that `uprez upscale` 
   const preview = await daemon.screen();
   t.same([preview.width, preview.height], [640, 360], 'a 640x360 capture');
   t.notOk(close(preview.pixel(320, 180), IDLE_BACKGROUND, 4) && close(preview.pixel(100, 100), IDLE_BACKGROUND, 4), 'the idle card is gone');
-  const idlePsnr = yPsnr(raster(preview), raster(idle), 0);
+  const idlePsnr = yPsnr(screenRaster(preview), screenRaster(idle), 0);
   t.ok(idlePsnr < 20, `the screen is not the idle card (Y-PSNR against it ${idlePsnr.toFixed(1)} dB)`);
   // 16:9 contained in 16:9 fills the screen: the whole capture is the target rectangle.
   const cubic = await readRaster(await sharp(bytes).resize(640, 360, { fit: 'fill', kernel: 'cubic' }).png().toBuffer());
-  const previewPsnr = yPsnr(raster(preview), cubic, 4);
+  const previewPsnr = yPsnr(screenRaster(preview), cubic, 4);
   t.ok(previewPsnr >= 30, `the preview is a resample of the photo: Y-PSNR ${previewPsnr.toFixed(2)} dB against sharp's cubic resize (>= 30)`);
   t.equal(daemon.count(about('sr.shown', 'photo.jpg')), 0, 'no SR version was shown');
 
@@ -173,9 +165,9 @@ t.test('/screen.png shows the preview, then the SR version that `uprez upscale` 
   t.equal(cli.code, 0, cli.code === 0 ? 'uprez upscale succeeded' : `uprez upscale failed: ${cli.stderr}`);
   const reference = await readRaster(join(out, 'photo.png'));
   t.same([reference.width, reference.height], [640, 360], 'uprez upscale made 640x360');
-  const finalPsnr = yPsnr(raster(final), reference, 0);
+  const finalPsnr = yPsnr(screenRaster(final), reference, 0);
   t.ok(finalPsnr >= 45, `the SR version on screen is uprez upscale's: Y-PSNR ${finalPsnr.toFixed(2)} dB (>= 45)`);
-  const previewVsSr = yPsnr(raster(preview), reference, 0);
+  const previewVsSr = yPsnr(screenRaster(preview), reference, 0);
   t.ok(previewVsSr < 45, `the preview would not pass that check (Y-PSNR ${previewVsSr.toFixed(2)} dB): the SR version replaced it`);
   t.notOk(final.data.equals(preview.data), 'the screen changed from the preview to the SR version');
 });

@@ -12,18 +12,12 @@ import t from 'tap';
 import { yPsnr } from '../../src/quality/protocols.js';
 import type { RasterImage } from '../../src/sr/model.js';
 import { modelsDir, repoRoot } from '../../src/service/paths.js';
-import { daemonDirs, startDaemon, uprez, type RunningDaemon, type Screen } from '../helpers/daemon.js';
+import { daemonDirs, startDaemon, uprez, type RunningDaemon, readRaster, screenRaster } from '../helpers/daemon.js';
 
 const MAIN_MODEL = join(modelsDir, 'uprez-x2.json');
 const JPEG_MODEL = join(modelsDir, 'uprez-x2-jpeg.json');
 
-const raster = (screen: Screen): RasterImage =>
-  ({ width: screen.width, height: screen.height, channels: 3, data: new Uint8Array(screen.data.buffer, screen.data.byteOffset, screen.data.length) });
 
-async function readRaster(file: string): Promise<RasterImage> {
-  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
 
 /** `uprez upscale --model FILE` of one picture to the screen's size; its PNG, read back. */
 function upscaleCli(file: string, model: string, out: string, cacheHome: string): Promise<RasterImage> {
@@ -63,13 +57,13 @@ t.test('a JPEG gets the -jpeg variant, a PNG the model; each as uprez upscale ma
   const jpegStatus = await paired.until(superResolved('photo.jpg'), 'photo.jpg super-resolved');
   t.match(jpegStatus.current, { format: 'jpeg', model: 'uprez-x2-jpeg' }, '/status: the JPEG was super-resolved by the variant');
   t.match(await paired.waitForLine(/event=sr.done id=photo\.jpg /), / model=uprez-x2-jpeg$/, 'sr.done: model=uprez-x2-jpeg');
-  const jpegScreen = raster(await paired.screen());
+  const jpegScreen = screenRaster(await paired.screen());
 
   await drop(paired, 'photo.png', png);
   const pngStatus = await paired.until(superResolved('photo.png'), 'photo.png super-resolved');
   t.match(pngStatus.current, { format: 'png', model: 'uprez-x2' }, '/status: the PNG was super-resolved by the model itself');
   t.match(await paired.waitForLine(/event=sr.done id=photo\.png /), / model=uprez-x2$/, 'sr.done: model=uprez-x2');
-  const pngScreen = raster(await paired.screen());
+  const pngScreen = screenRaster(await paired.screen());
   await paired.stop('SIGTERM');
 
   const [jpegByVariant, jpegByMain, pngByMain, pngByVariant] = await Promise.all([
@@ -107,7 +101,7 @@ t.test('a JPEG gets the -jpeg variant, a PNG the model; each as uprez upscale ma
   t.equal(solo.count(/event=cache.hit id=photo\.jpg/), 0, 'no cache hit for the JPEG');
   await solo.waitForLine(/event=cache.hit id=photo\.png/);
   t.pass('the PNG, fetched ahead, came from the cache: the model\'s own keys are unchanged');
-  const soloJpeg = yPsnr(raster(await solo.screen()), jpegByMain, 0);
+  const soloJpeg = yPsnr(screenRaster(await solo.screen()), jpegByMain, 0);
   t.ok(soloJpeg >= 45, `the JPEG on screen is uprez upscale --model uprez-x2.json's: Y-PSNR ${soloJpeg.toFixed(2)} dB (>= 45)`);
   await solo.stop('SIGTERM');
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import { repoRoot } from '../../src/service/paths.js';
+import type { RasterImage } from '../../src/sr/model.js';
 
 export const uprez = join(repoRoot, 'bin', 'uprez');
 
@@ -144,4 +145,15 @@ export function startDaemon(dirs: DaemonDirs, args: string[] = [], env: NodeJS.P
   const tokenAt = args.lastIndexOf('--token');
   if (tokenAt >= 0) daemon.token = args[tokenAt + 1] ?? null;
   return daemon;
+}
+
+/** A screen capture as a RasterImage (RGB), for comparing with other pictures. */
+export function screenRaster(screen: Screen): RasterImage {
+  return { width: screen.width, height: screen.height, channels: 3, data: new Uint8Array(screen.data.buffer, screen.data.byteOffset, screen.data.length) };
+}
+
+/** An image file (or its bytes) decoded to RGB pixels. */
+export async function readRaster(input: string | Buffer): Promise<RasterImage> {
+  const { data, info } = await sharp(input).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
