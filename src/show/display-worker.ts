@@ -204,12 +204,14 @@ async function frameLoop(): Promise<void> {
     }
     if (transition && !blank) {
       const t = transition;
-      if (t.start < 0) t.start = now;
-      const amount = Math.min(1, (now - t.start) / t.ms);
+      const amount = t.start < 0 ? 0 : Math.min(1, (now - t.start) / t.ms);
       compositor.drawFrame(current, t.canvas, amount);
       lastAmount = amount;
       unchangedFrames = 0;
       const interval = await present();
+      // The fade's clock starts once its first frame (amount 0) is up: GL runs the new picture's
+      // composition with that frame, which takes seconds on a slow GPU and must not eat the fade.
+      if (t.start < 0) t.start = performance.now();
       // Frame to frame during the fade (the first interval includes composing the picture).
       if (t.frames > 0) t.longestFrameMs = Math.max(t.longestFrameMs, interval);
       t.frames++;
