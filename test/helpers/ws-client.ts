@@ -75,6 +75,10 @@ export class WsClient {
   send(data: string | Buffer): void {
     this.ws.send(data);
   }
+
+  close(): void {
+    this.ws.close();
+  }
 }
 
 /** Opens `ws://.../ws` with the token (if any) in the Authorization header. */

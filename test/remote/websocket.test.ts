@@ -12,64 +12,11 @@ import { HttpService, text } from '../../src/service/http.js';
 import type { LogFields } from '../../src/service/log.js';
 import { WebsocketSource, type WebsocketOptions } from '../../src/sources/websocket.js';
 import { daemonDirs, startDaemon } from '../helpers/daemon.js';
+import { WsClient, type Message } from '../helpers/ws-client.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
-// ---- a client for the tests ----
-
-type Message = Record<string, any>;
-
-class Client {
-  readonly messages: Message[] = [];
-  readonly events: Message[] = [];
-  closed: Promise<{ code: number; reason: string }>;
-  private waiters: { check: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      const message = JSON.parse(data.toString()) as Message;
-      this.messages.push(message);
-      if ('event' in message) this.events.push(message);
-      for (const waiter of [...this.waiters]) {
-        if (waiter.check(message)) {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          waiter.resolve(message);
-        }
-      }
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    ws.on('error', () => {});
-  }
-
-  /** The first message (past or future) for which `check` is true. */
-  wait(check: (m: Message) => boolean, what: string, timeoutMs = 20_000): Promise<Message> {
-    const found = this.messages.find(check);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.slice(-5))}`)), timeoutMs);
-      this.waiters.push({ check, resolve: (m) => { clearTimeout(timer); resolve(m); } });
-    });
-  }
-
-  reply(id: unknown): Promise<Message> {
-    return this.wait((m) => 'ok' in m && m.id === id, `the reply to ${JSON.stringify(id)}`);
-  }
-
-  /** Sends a request and resolves with its reply. */
-  request(request: Message): Promise<Message> {
-    this.ws.send(JSON.stringify(request));
-    return this.reply(request.id);
-  }
-
-  send(data: string | Buffer): void {
-    this.ws.send(data);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
+// ---- a client for the tests: WsClient (test/helpers/ws-client.ts), or the refusal of the upgrade ----
 
 interface Refused {
   status: number;
@@ -77,14 +24,14 @@ interface Refused {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** Opens a websocket: a Client, or the HTTP answer that refused the upgrade. */
-function connect(url: string, options: { token?: string | null; query?: boolean; autoPong?: boolean } = {}): Promise<Client | Refused> {
+/** Opens a websocket: a WsClient, or the HTTP answer that refused the upgrade. */
+function connect(url: string, options: { token?: string | null; query?: boolean; autoPong?: boolean } = {}): Promise<WsClient | Refused> {
   const token = options.token === undefined ? TOKEN : options.token;
   const target = token !== null && options.query ? `${url}?token=${encodeURIComponent(token)}` : url;
   const headers = token !== null && !options.query ? { authorization: `Bearer ${token}` } : undefined;
   const ws = new WebSocket(target, { headers, autoPong: options.autoPong ?? true });
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(new Client(ws)));
+    ws.once('open', () => resolve(new WsClient(ws)));
     ws.once('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk));
@@ -95,16 +42,16 @@ function connect(url: string, options: { token?: string | null; query?: boolean;
   });
 }
 
-async function open(t: Test, url: string, options?: Parameters<typeof connect>[1]): Promise<Client> {
+async function open(t: Test, url: string, options?: Parameters<typeof connect>[1]): Promise<WsClient> {
   const client = await connect(url, options);
-  if (!(client instanceof Client)) throw new Error(`the upgrade was refused: ${client.status} ${client.body}`);
+  if (!(client instanceof WsClient)) throw new Error(`the upgrade was refused: ${client.status} ${client.body}`);
   t.teardown(() => client.ws.terminate());
   return client;
 }
 
 async function refused(url: string, options?: Parameters<typeof connect>[1]): Promise<Refused> {
   const result = await connect(url, options);
-  if (result instanceof Client) {
+  if (result instanceof WsClient) {
     result.ws.terminate();
     throw new Error('the upgrade was accepted');
   }
