@@ -52,7 +52,8 @@ export async function headlessRender(photo: string, name: string, size: string, 
   const daemon = startDaemon(dirs, ['--size', size, ...options]);
   try {
     dropInto(dirs.folder, photo, name);
-    await daemon.until((s) => s.current?.id === name && s.current.state === state, `${name} ${state}`, 120_000);
+    // Minutes on a loaded machine (SR on llvmpipe beside VMs on the same cores).
+    await daemon.until((s) => s.current?.id === name && s.current.state === state, `${name} ${state}`, 300_000);
     // The fade ends after the state changes: wait for the picture's last 'shown' line.
     await daemon.waitForLine(new RegExp(`event=shown id=${name} version=${state === 'super-resolved' ? 'final' : 'preview'}`), 60_000);
     return await hostScreen(daemon);
