@@ -57,6 +57,16 @@ export class ScreenThread extends EventEmitter {
   private readonly captures = new Map<number, { resolve: (c: ScreenCapture) => void; reject: (e: Error) => void }>();
   private readonly heartbeat: Float64Array;
   private closed = false;
+  /**
+   * The picture the display thread is composing (sent, no frame of it yet), and the newest one
+   * sent after it, held here meanwhile. On a slow GPU pictures can come faster than they are
+   * composed (seconds each at 4K on llvmpipe under load): sent at once, each was composed in turn
+   * only to be replaced before its first frame, and the queue held their pixels (GBs in the soak).
+   */
+  private composing: number | null = null;
+  private held: { pictureId: number; request: DisplayRequest; transfer: ArrayBuffer[] } | null = null;
+  /** Requests made after the held picture: they go after it, in order (a capture sees the picture shown before it). */
+  private afterHeld: DisplayRequest[] = [];
 
   private constructor(private readonly worker: Worker, heartbeat: SharedArrayBuffer, readonly opened: OpenedDisplay) {
     super();
@@ -106,8 +116,33 @@ export class ScreenThread extends EventEmitter {
     const { data } = spec.image;
     const movable = handOver && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
     if (this.closed) return pictureId;
-    this.worker.postMessage({ type: 'show', pictureId, spec, transitionMs } satisfies DisplayRequest, movable ? [data.buffer as ArrayBuffer] : []);
+    const request: DisplayRequest = { type: 'show', pictureId, spec, transitionMs };
+    const transfer = movable ? [data.buffer as ArrayBuffer] : [];
+    if (this.composing === null) {
+      this.composing = pictureId;
+      this.worker.postMessage(request, transfer);
+      return pictureId;
+    }
+    // The newest waits for the one being composed; one that waited already is replaced before it
+    // was ever on screen, as the display thread reports a picture replaced before its first frame.
+    const replaced = this.held;
+    this.held = { pictureId, request, transfer };
+    if (replaced) {
+      setImmediate(() => this.emit('shown', { pictureId: replaced.pictureId, frames: 0, longestFrameMs: 0, composeMs: 0, interrupted: true } satisfies ShownReport));
+    }
     return pictureId;
+  }
+
+  /** The picture being composed is on screen (or failed): the one held back goes to the display thread. */
+  private composed(pictureId: number | null): void {
+    if (pictureId === null || pictureId !== this.composing) return;
+    this.composing = null;
+    const next = this.held;
+    this.held = null;
+    if (!next || this.closed) return;
+    this.composing = next.pictureId;
+    this.worker.postMessage(next.request, next.transfer);
+    for (const request of this.afterHeld.splice(0)) this.worker.postMessage(request);
   }
 
   capture(): Promise<ScreenCapture> {
@@ -152,16 +187,19 @@ export class ScreenThread extends EventEmitter {
 
   private send(request: DisplayRequest): void {
     if (this.closed) return;
-    this.worker.postMessage(request);
+    if (this.held) this.afterHeld.push(request);
+    else this.worker.postMessage(request);
   }
 
   private onEvent(event: DisplayEvent): void {
     switch (event.type) {
       case 'first-frame':
         this.emit('first-frame', event.pictureId, event.at);
+        this.composed(event.pictureId);
         break;
       case 'shown':
         this.emit('shown', { ...event } as ShownReport);
+        this.composed(event.pictureId);
         break;
       case 'capture': {
         const waiter = this.captures.get(event.requestId);
@@ -176,6 +214,7 @@ export class ScreenThread extends EventEmitter {
           waiter.reject(new Error(event.message));
         } else {
           this.emit('error-message', event.message);
+          this.composed(this.composing); // a picture that could not be composed
         }
         break;
       }
