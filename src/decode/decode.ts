@@ -3,6 +3,10 @@
 import sharp, { type Metadata } from 'sharp';
 import type { RasterImage } from '../sr/model.js';
 
+// libvips' operation cache keeps recent operations and their pixels (up to 50 MB) for a repeat
+// that never comes: every picture decoded here is new bytes.
+sharp.cache(false);
+
 /** 100 megapixels: far above any screen's needs, far below what would exhaust a Pi's memory. */
 export const DEFAULT_MAX_INPUT_PIXELS = 100_000_000;
 

@@ -1,7 +1,7 @@
 // From image bytes to what the screen needs: decode (sharp: orientation, sRGB, limits), plan
 // the placement, crop and shrink on the CPU (a large photo never reaches the GPU whole), and
 // make contain's background (a blurred, darkened copy, or a colour).
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import sharp from 'sharp';
 import { decodeImage } from '../decode/decode.js';
 import type { RasterImage } from '../sr/model.js';
@@ -39,8 +39,11 @@ const BACKGROUND_SHRINK = 8;
 
 export async function preparePicture(bytes: Buffer, label: string, options: PrepareOptions): Promise<PreparedPicture> {
   const started = performance.now();
-  const contentHash = createHash('sha256').update(bytes).digest('hex');
+  // WebCrypto hashes on libuv's thread pool: sha256 of a multi-MB push on this thread cost the event loop 10 ms and more.
+  const hashing = webcrypto.subtle.digest('SHA-256', bytes);
+  hashing.catch(() => {}); // awaited below, after the decode (which may throw first)
   const { format, ...decoded } = await decodeImage(bytes, label, { maxPixels: options.maxPixels, limitSetting: '--max-pixels N' });
+  const contentHash = Buffer.from(await hashing).toString('hex');
   const placement = planPlacement(decoded, options.screen, options);
   const source = await cropAndShrink(decoded, placement);
   const needsBackground = placement.target.width < placement.canvas.width || placement.target.height < placement.canvas.height;
@@ -60,12 +63,12 @@ async function cropAndShrink(image: RasterImage, placement: Placement): Promise<
   const { crop, cpuDownscale } = placement;
   const cropped = crop.width !== image.width || crop.height !== image.height;
   // In shared memory: the display thread and the SR thread read it without a copy.
-  if (!cropped && !cpuDownscale) return { ...image, data: toShared(image.data) };
+  if (!cropped && !cpuDownscale) return { ...image, data: await toShared(image.data) };
   let pipeline = raw(image);
   if (cropped) pipeline = pipeline.extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height });
   if (cpuDownscale) pipeline = pipeline.resize(cpuDownscale.width, cpuDownscale.height, { fit: 'fill', kernel: 'lanczos3' });
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: toShared(data) };
+  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: await toShared(data) };
 }
 
 async function blurredBackground(source: RasterImage, canvas: Size): Promise<RasterImage> {

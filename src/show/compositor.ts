@@ -10,6 +10,7 @@
 // Drawing into a canvas framebuffer puts pixel row 0 at NDC y = -1, so canvases keep that order.
 import type { GL, GLBuffer, GLFramebuffer, GLProgram, GLTexture, GLUniformLocation } from 'node-drm-gbm-egl';
 import type { Rect, Rotation, Size } from '../plan/placement.js';
+import { sharedSeen } from '../sr/shared-pixels.js';
 
 /** 8-bit sRGB pixels, rows top to bottom: RGB or RGBA. */
 export interface Pixels {
@@ -168,6 +169,8 @@ export class Compositor {
     // Free the upload's memory: the canvas holds the result.
     this.upload(this.scratch, null);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    // The pixels are in the canvas now: this thread's handles on shared ones go at a collection.
+    sharedSeen(image.data, ...(spec.background.kind === 'image' ? [spec.background.image.data] : []));
     return canvas;
   }
 

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RasterImage } from './model.js';
 import type { SrFault, SrJobRequest, SrModelChoice, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
-import { isShared, transferList } from './shared-pixels.js';
+import { isShared, sharedSeen, transferList } from './shared-pixels.js';
 
 export type SrPriority = 'now' | 'ahead';
 
@@ -185,7 +185,10 @@ export class SrThread {
     const item = this.running;
     if (!item || item.jobId !== event.jobId) return;
     this.running = null;
-    if (event.type === 'done') item.resolve({ image: event.image, ms: event.ms });
+    if (event.type === 'done') {
+      sharedSeen(event.image.data); // this thread's handle on it must be collected too
+      item.resolve({ image: event.image, ms: event.ms });
+    }
     else item.reject(new Error(event.message));
     this.startNext();
   }

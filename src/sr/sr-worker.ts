@@ -10,7 +10,7 @@ import { loadModel } from './load-model.js';
 import type { SrModel, Upscaler } from './model.js';
 import { openEngine, type Engine } from './open-engine.js';
 import type { SrJobRequest, SrWorkerData, SrWorkerEvent } from './sr-protocol.js';
-import { transferList } from './shared-pixels.js';
+import { sharedSeen, transferList } from './shared-pixels.js';
 
 const port = parentPort!;
 const input = workerData as SrWorkerData;
@@ -112,6 +112,7 @@ async function runJob(request: Extract<SrJobRequest, { type: 'job' }>): Promise<
   } catch (error) {
     post({ type: 'failed', jobId: request.jobId, message: (error as Error).message, ms: performance.now() - started });
   }
+  sharedSeen(request.image.data); // done with the picture: this thread's handle on it goes at a collection
 }
 
 // One message at a time, in order: a job that reopens the engine finishes before the next starts.

@@ -5,6 +5,7 @@ import type { RasterImage } from '../model.js';
 import type { PassRunner, Texture } from './gl-passes.js';
 import { generateResamplePass } from '../glsl/shader-gen.js';
 import { cropToRgba, pasteFromRgba, splitSpan, type Rect } from './tiles.js';
+import { sharedPixels } from '../shared-pixels.js';
 
 interface Axis {
   /** input size / output size */
@@ -54,7 +55,8 @@ export function resampleGpu(runner: PassRunner, image: RasterImage, width: numbe
   const input = runner.createTexture();
   const middle = runner.createTexture();
   const output = runner.createTexture();
-  const data = new Uint8Array(width * height * channels);
+  // Shared: the SR result is shown and cached by other threads without a copy on the main thread.
+  const data = sharedPixels(width * height * channels);
   try {
     resampleTiles();
   } finally {
