@@ -36,6 +36,11 @@ const GOAL_LOOP_MS = 50;
 const GOAL_GROWTH_BYTES = 30e6;
 const loopWorst = Math.max(...report.loopP99Ms);
 const rssGrowth = report.end.rssBytes - report.warm.rssBytes;
+// RSS while it works, after the warm-up: the median of the first and of the last third of the
+// windows shows whether it plateaus (warm and end are at rest, these are not).
+const during = report.rssDuring;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+const third = Math.max(1, Math.floor(during.length / 3));
 const gpuGrowth = report.end.gpuBytes - report.warm.gpuBytes;
 const rows: [string, string, string, boolean | null][] = [
   ['pictures pushed / accepted', `${report.pushed} / ${report.accepted} (${report.busyRetries} busy and ${report.rateLimitedRetries} rate-limited retries, ${report.refused.length} refused)`, '', null],
@@ -45,6 +50,8 @@ const rows: [string, string, string, boolean | null][] = [
   ['slideshow turns', String(report.slideshowTurns), '', null],
   ['event-loop p99 ms, worst window', `${loopWorst.toFixed(1)} (${report.loopP99Ms.length} windows of ${values.sample} s, median ${[...report.loopP99Ms].sort((a, b) => a - b)[Math.floor(report.loopP99Ms.length / 2)]?.toFixed(1)})`, `< ${GOAL_LOOP_MS}`, loopWorst < GOAL_LOOP_MS],
   ['RSS MB cold / warm / end', `${mb(report.cold.rssBytes)} / ${mb(report.warm.rssBytes)} / ${mb(report.end.rssBytes)} (growth ${mb(rssGrowth)})`, 'growth < 30', rssGrowth < GOAL_GROWTH_BYTES],
+  ['RSS MB while working: min / median / max; median of the first / last third', during.length === 0 ? '-'
+    : `${mb(Math.min(...during))} / ${mb(median(during))} / ${mb(Math.max(...during))}; ${mb(median(during.slice(0, third)))} / ${mb(median(during.slice(-third)))} (${during.length} samples)`, '', null],
   ['main thread JS heap / external MB, cold / warm / end', `${mb(report.cold.heapBytes)}+${mb(report.cold.externalBytes)} / ${mb(report.warm.heapBytes)}+${mb(report.warm.externalBytes)} / ${mb(report.end.heapBytes)}+${mb(report.end.externalBytes)}`, '', null],
   ['GPU MB cold / warm / end', `${mb(report.cold.gpuBytes)} / ${mb(report.warm.gpuBytes)} / ${mb(report.end.gpuBytes)} (growth ${mb(gpuGrowth)})`, 'growth < 30', gpuGrowth < GOAL_GROWTH_BYTES],
   ['open fds start / end', `${report.cold.fds} / ${report.end.fds}`, 'equal', report.cold.fds === report.end.fds],
@@ -54,7 +61,8 @@ const rows: [string, string, string, boolean | null][] = [
 ];
 process.stdout.write(`uprez soak: headless ${report.screen}, model ${report.model ?? 'none'}, malloc ${values.malloc}, ${report.renderer}, ${report.seconds.toFixed(0)} s, ` +
   `${values.clients} subscribers, slideshow interval ${values.interval} s. GPU memory is what the GL binding holds in textures, ` +
-  `renderbuffers and buffers (on llvmpipe it is also part of the RSS); warm = after the first 5% of the pictures.\n\n`);
+  `renderbuffers and buffers (on llvmpipe it is also part of the RSS); warm = after ${report.warmAfter} pictures (the pool once, or 5% of them), ` +
+  `warm and end read at rest (last picture shown, SR idle, slideshow paused, 5 s).\n\n`);
 process.stdout.write('| figure | value | goal | met |\n|---|---|---|---|\n');
 for (const [name, value, goal, met] of rows) process.stdout.write(`| ${name} | ${value} | ${goal} | ${met === null ? '' : met ? 'yes' : 'NO'} |\n`);
 if (report.lost.length > 0) process.stdout.write(`\nlost: ${report.lost.join(' ')}\n`);

@@ -64,9 +64,17 @@ export interface SoakReport {
   slideshowTurns: number;
   /** p99 of the main thread's event-loop delay in each sampling window (ms). */
   loopP99Ms: number[];
-  /** Before the first push, after the warm-up, at the end (idle, same clients connected). */
+  /**
+   * Before the first push; after the warm-up (every picture of the pool pushed once: each size and
+   * format seen); at the end. Warm and end are taken the same way, at rest (the last picture shown,
+   * SR idle, the slideshow paused, then SETTLE_MS), so that they compare what the daemon holds.
+   */
   cold: Holdings;
   warm: Holdings;
+  /** When warm was taken, in pictures accepted. */
+  warmAfter: number;
+  /** The daemon's RSS read at every event-loop window after the warm-up, while it works (bytes). */
+  rssDuring: number[];
   end: Holdings;
   /** Accepted pictures neither shown (preview-shown) nor in the daemon's list. */
   lost: string[];
@@ -209,6 +217,9 @@ async function steadyFds(pid: number, expected: number | null): Promise<number> 
   return last;
 }
 
+/** How long the daemon rests before warm and end are read (its threads collect after 2 s of quiet). */
+const SETTLE_MS = 5000;
+
 async function holdings(d: RunningDaemon, base: string, expectedFds: number | null): Promise<Holdings> {
   const fds = await steadyFds(d.child.pid!, expectedFds);
   return { rssBytes: residentBytes(d.child.pid!), ...(await memory(base)), fds };
@@ -267,8 +278,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // The event loop's p99 per window, read and reset every sampleS.
     const loopP99Ms: number[] = [];
+    let warm: Holdings | null = null;
+    const rssDuring: number[] = [];
     await request(`${base}/test/reset-loop-delay`, 'POST');
     let sampling = true;
+    let restingNow = false; // a window that holds the warm-up's rest is not counted
     const sampler = (async () => {
       while (sampling) {
         await sleep(options.sampleS * 1000);
@@ -276,7 +290,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         try {
           const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
           await request(`${base}/test/reset-loop-delay`, 'POST');
+          if (restingNow) continue;
           loopP99Ms.push(s.eventLoopDelayMs.p99 as number);
+          if (warm !== null) rssDuring.push(residentBytes(d.child.pid!));
         } catch (error) {
           say(`event-loop sample failed: ${(error as Error).message}`);
         }
@@ -290,11 +306,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let pushed = 0;
     let busyRetries = 0;
     let rateLimitedRetries = 0;
-    let warm: Holdings | null = null;
-    const warmAt = Math.max(10, Math.round(options.images * 0.05));
-    const started = performance.now();
-    const deadline = started + options.minutes * 60_000;
+    const warmAt = Math.max(options.poolSize, Math.round(options.images * 0.05));
+    /** Set while the pushers wait for the warm-up's rest to end. */
+    let resting: Promise<void> | null = null;
+    let started = performance.now();
+    let deadline = started + options.minutes * 60_000;
     let lastProgress = started;
+    let inFlight = 0;
     const pushOne = async (n: number): Promise<void> => {
       const image = pool[n % pool.length]!;
       const bytes = uniqueCopy(image, String(n));
@@ -322,14 +340,43 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     };
     let failed = false; // one worker's failure stops the others (and the sampler, below)
+    let warmAfter = 0;
+    /** The daemon at rest: the last accepted picture shown, SR idle, the slideshow paused, then SETTLE_MS. */
+    const atRest = async (expectedFds: number | null): Promise<Holdings> => {
+      const last = accepted.at(-1);
+      if (last) await tracker.wait((m) => m.event === 'preview-shown' && m.id === last, 'the last picture shown', 120_000).catch(() => {});
+      await pusher.request({ id: `pause-${pushed}`, cmd: 'pause' });
+      for (let i = 0; i < 240; i++) {
+        const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
+        if (s.sr.pending === 0) break;
+        await sleep(500);
+      }
+      await sleep(SETTLE_MS);
+      return holdings(d, base, expectedFds);
+    };
+    // After the warm-up the pushers stop (the pushes in flight land), the daemon rests and warm is
+    // read; the rest does not count in the run's time nor in its event-loop windows.
+    const warmUpRest = async (): Promise<void> => {
+      const restStarted = performance.now();
+      restingNow = true;
+      while (inFlight > 0) await sleep(50);
+      warmAfter = accepted.length;
+      warm = await atRest(null);
+      say(`warm (after ${warmAfter} pictures, at rest): RSS ${mb(warm.rssBytes)} MB, GPU ${mb(warm.gpuBytes)} MB`);
+      await pusher.request({ id: 'resume-after-warm-up', cmd: 'resume' });
+      await request(`${base}/test/reset-loop-delay`, 'POST');
+      restingNow = false;
+      const rest = performance.now() - restStarted;
+      started += rest;
+      deadline += rest;
+    };
     const workers = Array.from({ length: maxPending }, async () => {
       while (!failed && (pushed < options.images || performance.now() < deadline)) {
+        while (resting) await resting;
         const n = pushed++;
-        await pushOne(n);
-        if (warm === null && accepted.length >= warmAt) {
-          warm = { rssBytes: residentBytes(d.child.pid!), ...(await memory(base)), fds: openFds(d.child.pid!) };
-          say(`warm (after ${accepted.length} pictures): RSS ${mb(warm.rssBytes)} MB, GPU ${mb(warm.gpuBytes)} MB`);
-        }
+        inFlight++;
+        await pushOne(n).finally(() => inFlight--);
+        if (warm === null && !resting && accepted.length >= warmAt) resting = warmUpRest().finally(() => (resting = null));
         if (performance.now() - lastProgress > 30_000) {
           lastProgress = performance.now();
           const seconds = (lastProgress - started) / 1000;
@@ -351,21 +398,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const seconds = (performance.now() - started) / 1000;
     say(`pushed ${pushed} in ${seconds.toFixed(0)} s; waiting for the daemon to settle...`);
 
-    // The last accepted picture on screen, the slideshow paused, SR idle: then the end figures.
+    // The last accepted picture on screen, then the end figures at rest, as warm's were.
     const last = accepted.at(-1);
     if (last) await tracker.wait((m) => m.event === 'preview-shown' && m.id === last, 'the last picture shown', 120_000).catch(() => {});
     sampling = false;
     await sampler;
     // The last stretch of the run too (a short run may have had no full window).
     loopP99Ms.push((JSON.parse(await request(`${base}/status`)) as Record<string, any>).eventLoopDelayMs.p99 as number);
-    await pusher.request({ id: 'pause', cmd: 'pause' });
-    for (let i = 0; i < 240; i++) {
-      const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
-      if (s.sr.pending === 0) break;
-      await sleep(500);
-    }
-    await sleep(1000);
-    const end = await holdings(d, base, cold.fds);
+    const end = await atRest(cold.fds);
     const fdsAtEnd = fdTargets(d.child.pid!);
 
     // None lost: shown (preview-shown) or listed.
@@ -407,6 +447,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       loopP99Ms,
       cold,
       warm: warm ?? cold,
+      warmAfter,
+      rssDuring,
       end,
       lost,
       eventsPerClient,
