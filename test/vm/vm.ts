@@ -69,7 +69,7 @@ function compareVersions(a: string, b: string): number {
 }
 
 // The module files of a kernel by module name ('-' and '_' are the same in module names).
-function moduleFiles(modulesDir: string): Map<string, string> {
+export function moduleFiles(modulesDir: string): Map<string, string> {
   const files = new Map<string, string>();
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -117,14 +117,14 @@ export function findVmTools(): VmTools | { missing: string } {
   };
 }
 
-function moduleContents(file: string): Buffer {
+export function moduleContents(file: string): Buffer {
   if (file.endsWith('.ko')) return readFileSync(file);
   const tool = file.endsWith('.xz') ? 'xz' : file.endsWith('.zst') ? 'zstd' : 'gzip';
   return execFileSync(tool, ['-dc', file], { maxBuffer: 1 << 28 });
 }
 
 // An uncompressed cpio archive in the kernel's "newc" format.
-function cpioArchive(entries: { name: string; mode: number; data?: Buffer }[]): Buffer {
+export function cpioArchive(entries: { name: string; mode: number; data?: Buffer }[]): Buffer {
   const parts: Buffer[] = [];
   const pad = (length: number) => Buffer.alloc((4 - (length % 4)) % 4);
   const add = (name: string, mode: number, data: Buffer, inode: number) => {
@@ -253,6 +253,8 @@ export interface BootOptions {
   share?: string;
   /** Forwards the host's 127.0.0.1:hostPort to the guest's guestPort (the guest is 10.0.2.15). */
   forward?: { hostPort: number; guestPort: number };
+  /** More kernel command line options (an initramfs of its own reads them, e.g. systemd.unit=). */
+  kernelArgs?: string[];
 }
 
 /** A TCP port free on the host's loopback now. */
@@ -296,7 +298,7 @@ export class TestVm {
   static async boot(tools: VmTools, initramfs: string, workDir: string, options: BootOptions = {}): Promise<TestVm> {
     const monitorPath = join(workDir, 'monitor.sock');
     const { width = 1920, height = 1080, share, forward } = options;
-    const kernelOptions = ['console=ttyS0', 'loglevel=3', 'vt.global_cursor_default=0', 'panic=-1'];
+    const kernelOptions = ['console=ttyS0', 'loglevel=3', 'vt.global_cursor_default=0', 'panic=-1', ...(options.kernelArgs ?? [])];
     const extra: string[] = [];
     if (share) {
       if (/\s/.test(share)) throw new Error(`the share's path must have no spaces: ${share}`);
