@@ -1,6 +1,6 @@
 // The daemon: wires the data flow together.
 //
-//   FolderSource ──> images ──> preparePicture (decode, plan, crop/shrink) ──> preview on screen
+//   FolderSource ──> images ──> preparePicture (decode, plan, crop/shrink; decoding thread) ──> preview on screen
 //        │                                   └──> cache hit? ──> SR thread ──> SR version crossfades in
 //        └── slideshow order + interval timer, prefetching the next picture's SR ahead of its turn
 //   HTTP (/status, /screen.png, /healthz) · state file · systemd notify + watchdog · schedule
@@ -28,7 +28,8 @@ import { ImageDecodeError } from '../decode/decode.js';
 import {
   ControlError, type Accepted, type Controller, type DaemonEvent, type ImageInfo, type ImageSource, type PictureState, type PushOptions,
 } from './controller.js';
-import { preparePicture, type PreparedPicture } from '../plan/prepare.js';
+import type { PreparedPicture } from '../plan/prepare.js';
+import { PrepareThread } from '../plan/prepare-thread.js';
 import { FileChangedWhileRead, FileReader, FileReadTimeout } from '../plan/read-file.js';
 import { canvasSize, rectText } from '../plan/placement.js';
 import type { PictureSpec } from '../show/compositor.js';
@@ -169,6 +170,8 @@ export class Daemon implements Controller {
   private watchdogWithheld = false;
   /** Pictures' files are read through this: one at a time, with a timeout, never on libuv's pool. */
   private readonly reader = new FileReader();
+  /** Pictures are decoded and prepared in a worker: their pixels never pass through this thread's event loop. */
+  private readonly preparer = new PrepareThread();
   /** Test hook: pauses before opening a file and between opening and reading it (to replace or delete it meanwhile). */
   private testReadDelays = { beforeOpenMs: 0, afterOpenMs: 0 };
   /** Test hook: added to the wall clock that the schedule reads (a clock jump). Intervals use monotonic timers, never this. */
@@ -460,7 +463,7 @@ export class Daemon implements Controller {
 
   private prepare(bytes: Buffer, label: string, fit: PushedImage['fit']): Promise<PreparedPicture> {
     const { config } = this;
-    return preparePicture(bytes, label, {
+    return this.preparer.prepare(bytes, label, {
       screen: { width: this.screen.width, height: this.screen.height }, fit: fit ?? config.fit, rotate: config.rotate,
       background: config.background, srAvailable: this.sr !== null, maxPixels: config.maxPixels,
     });
@@ -1085,6 +1088,7 @@ export class Daemon implements Controller {
       this.http?.close(),
       this.sr?.close(),
       this.screen?.close(),
+      this.preparer.close(),
     ]);
     this.loopDelay.disable();
     log.info('stopped', { signal });
