@@ -42,6 +42,12 @@ const framePeriodMs = 1000 / (display.refreshHz > 0 ? display.refreshHz : 60);
 const KEEPALIVE_MS = 1000;
 /** KMS: how often the connector's status is read (a screen unplugged, or plugged in again). */
 const CONNECTOR_CHECK_MS = 2000;
+/**
+ * How far a fade goes at most from one frame to the next: on a GPU whose frames take more than
+ * half the fade (a Pi at 4K and a short fade, emulation), the fade lasts longer than asked but is
+ * still seen halfway instead of jumping from the old picture to (nearly) the new one.
+ */
+const MAX_FADE_STEP = 0.5;
 
 interface Transition {
   pictureId: number;
@@ -204,7 +210,7 @@ async function frameLoop(): Promise<void> {
     }
     if (transition && !blank) {
       const t = transition;
-      const amount = t.start < 0 ? 0 : Math.min(1, (now - t.start) / t.ms);
+      const amount = t.start < 0 ? 0 : Math.min(1, (now - t.start) / t.ms, lastAmount + MAX_FADE_STEP);
       compositor.drawFrame(current, t.canvas, amount);
       lastAmount = amount;
       unchangedFrames = 0;

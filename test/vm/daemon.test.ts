@@ -140,7 +140,8 @@ if ('missing' in tools) {
       t.ok(psnr(after, before) < 30, 'it replaced the picture on screen');
       // A frame of the fade is a mix of the two pictures: (1 - a) * before + a * after, 0 < a < 1.
       // Under TCG a 1080p frame takes seconds: the fade's clock starts once its first frame (amount 0)
-      // is up, so the frame drawn next is mostly the old picture and the one after it a mix.
+      // is up, so the frame drawn next is mostly the old picture, and the one after it a mix (at most
+      // halfway: however slow the frames, a fade goes at most half the way in one frame).
       const blends = during.map((screen) => blendOf(screen, before, after));
       const amounts = [...new Set(blends.map((mix) => mix.amount.toFixed(2)))];
       const mixes = blends.filter((mix, i) => mix.amount > 0.1 && mix.amount < 0.9 && blends.findIndex((other) => other.amount === mix.amount) === i);
