@@ -15,7 +15,8 @@ export const GUEST_PORT = 8080;
 
 /**
  * The drop-in the test adds to the real unit: the test hooks (the frame path's freeze), a short
- * watchdog so that its timeout does not make the test long; its sandbox stays as it is.
+ * watchdog so that its timeout does not make the test long, a long start timeout for emulation;
+ * its sandbox stays as it is.
  */
 export function dropIn(watchdogSec: number): string {
   // Finding of this test, which belongs in the unit (systemd-logind.service does the same): without
@@ -28,6 +29,8 @@ After=modprobe@drm.service
 [Service]
 Environment=UPREZ_TEST_HOOKS=1
 WatchdogSec=${watchdogSec}
+# Emulation on a busy host: node alone took up to 145 s from its start to its first log line.
+TimeoutStartSec=600
 `;
 }
 
@@ -135,7 +138,7 @@ exec $bb switch_root $r /lib/systemd/systemd
 
 /** What the systemd boot needs beyond the other VM tests' tools, or '' when it is all there. */
 export function systemdMissing(tools: VmTools): string {
-  // systemd-analyze comes with systemd itself; the guest runs the host's.
+  // The guest runs the host's own systemd (PID 1 and systemctl), from the 9p root.
   if (!existsSync('/lib/systemd/systemd')) return 'systemd is not installed (Debian package systemd)';
   if (!moduleFiles(`/lib/modules/${tools.kernelVersion}`).has('overlay')) return `the kernel ${tools.kernelVersion} has no overlay module`;
   return '';
