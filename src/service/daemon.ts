@@ -249,7 +249,6 @@ export class Daemon implements Controller {
     if (saved?.slideshow) this.slideshow.restore(saved.slideshow);
     const resume = saved?.current && this.images.has(saved.current) ? saved.current : null;
     if (resume) log.info('state.resumed', { id: resume });
-    this.startWatchdog();
     if (config.schedule) {
       this.checkSchedule();
       this.timers.push(setInterval(() => this.checkSchedule(), 15_000));
@@ -390,6 +389,9 @@ export class Daemon implements Controller {
       this.ready = true;
       sdNotify('READY=1');
       this.notifyStatus();
+      // systemd's watchdog counts from READY=1: feed it from now on, not after SR has opened
+      // (minutes of shader compiles on a Pi without its shader cache) and the folder scan.
+      this.startWatchdog();
     }
   }
 
@@ -1011,7 +1013,10 @@ export class Daemon implements Controller {
     const pid = process.env.WATCHDOG_PID;
     if (!(usec > 0) || (pid && Number(pid) !== process.pid)) return;
     // Fed only while the display thread presents frames: a hung GPU or flip gets us restarted.
-    this.timers.push(setInterval(() => {
+    // Checked often (up to once a second, at least 4 times per WatchdogSec) and fed at once, so a
+    // single slow frame (a read-back, a first 4K frame) costs one missed feed, not the process:
+    // only a stall of nearly WatchdogSec gets it killed.
+    const feed = (): void => {
       if (this.framesAlive()) {
         sdNotify('WATCHDOG=1');
         this.watchdogWithheld = false;
@@ -1019,7 +1024,9 @@ export class Daemon implements Controller {
         this.watchdogWithheld = true;
         log.error('watchdog.withheld', { lastFrameMsAgo: Math.round(this.screen.lastFrameAgeMs()) });
       }
-    }, Math.max(100, usec / 2000)));
+    };
+    feed();
+    this.timers.push(setInterval(feed, Math.max(100, Math.min(1000, usec / 4000))));
   }
 
   /** STATUS= for systemctl status: one line (a driver's multi-line log is flattened and cut). */

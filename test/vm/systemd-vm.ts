@@ -19,14 +19,8 @@ export const GUEST_PORT = 8080;
  * its sandbox stays as it is.
  */
 export function dropIn(watchdogSec: number): string {
-  // Finding of this test, which belongs in the unit (systemd-logind.service does the same): without
-  // drm.ko loaded when the unit starts, DeviceAllow=char-drm resolves to nothing and the first start
-  // at boot fails opening /dev/dri/card0 with EPERM (the restart 2 s later works).
-  return `[Unit]
-Wants=modprobe@drm.service
-After=modprobe@drm.service
-
-[Service]
+  // (modprobe@drm first, a finding of this test, is in the unit itself now.)
+  return `[Service]
 Environment=UPREZ_TEST_HOOKS=1
 WatchdogSec=${watchdogSec}
 # Emulation on a busy host: node alone took up to 145 s from its start to its first log line.

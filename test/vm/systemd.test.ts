@@ -1,5 +1,5 @@
 // systemd/uprez.service under a real systemd (PID 1 in a qemu VM, the host's systemd 252): the
-// unit, unchanged but for a drop-in (test hooks, a short watchdog, modprobe@drm first: see
+// unit, unchanged but for a drop-in (test hooks, a short watchdog, a long start timeout: see
 // systemd-vm.ts), starts uprez as user uprez in its sandbox on the virtio-gpu's KMS screen;
 // READY=1 makes it active once the first frame is up; the frame path frozen through the test hook
 // stops the watchdog's pings and systemd kills and restarts it; `systemctl stop` (SIGTERM) ends it
