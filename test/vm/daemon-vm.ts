@@ -1,6 +1,7 @@
 // What the VM tests of the daemon share: comparing screens, photos for the watched folder, the
 // headless backend's render of the same input on the host, and HTTP to the guest's daemon.
 import { copyFileSync, renameSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
@@ -88,3 +89,63 @@ export async function reachable(port: number, token: string, timeoutMs: number):
   }
 }
 
+
+/**
+ * Asks qemu, as a VNC client does when its window is resized (RFB SetDesktopSize), for a screen
+ * of width x height: virtio-gpu tells the guest that its display changed, and the connector
+ * offers that size as its preferred mode from then on (in a new EDID), as another monitor would.
+ * `socket` is qemu's VNC server (`-vnc unix:PATH`), without a password.
+ */
+export async function requestScreenSize(socket: string, width: number, height: number): Promise<void> {
+  const connection = createConnection(socket);
+  let received = Buffer.alloc(0);
+  let wake = () => {};
+  connection.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    wake();
+  });
+  connection.on('error', () => wake());
+  /** The next `length` bytes from the server. */
+  const read = async (length: number): Promise<Buffer> => {
+    const deadline = Date.now() + 30_000;
+    while (received.length < length) {
+      if (connection.destroyed || Date.now() > deadline) throw new Error(`qemu's VNC server (${socket}) stopped answering`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 200);
+      });
+    }
+    const bytes = received.subarray(0, length);
+    received = received.subarray(length);
+    return bytes;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => connection.once('connect', resolve).once('error', reject));
+    const version = (await read(12)).toString('latin1');
+    if (!version.startsWith('RFB 003.')) throw new Error(`not a VNC server: ${JSON.stringify(version)}`);
+    connection.write('RFB 003.008\n');
+    const types = await read((await read(1))[0]!);
+    if (!types.includes(1)) throw new Error(`qemu's VNC server wants authentication (types ${[...types].join(', ')})`);
+    connection.write(Buffer.from([1])); // security: none
+    if ((await read(4)).readUInt32BE(0) !== 0) throw new Error('the VNC handshake failed');
+    connection.write(Buffer.from([1])); // ClientInit: shared
+    const serverInit = await read(24);
+    await read(serverInit.readUInt32BE(20)); // the desktop's name
+    // SetDesktopSize (type 251): the size, then one screen (id 0) covering it.
+    const request = Buffer.alloc(8 + 16);
+    request[0] = 251;
+    request.writeUInt16BE(width, 2);
+    request.writeUInt16BE(height, 4);
+    request[6] = 1;
+    request.writeUInt16BE(width, 8 + 8);
+    request.writeUInt16BE(height, 8 + 10);
+    connection.write(request);
+    // qemu answers with an ExtendedDesktopSize rectangle whose y is its status: 4 when it passed the
+    // request on to the display device, 3 when the device cannot change its size.
+    const rectangle = (await read(4 + 12)).subarray(4);
+    const status = rectangle.readUInt16BE(2);
+    if (rectangle.readInt32BE(8) !== -308 || status !== 4) throw new Error(`qemu did not pass the new size on to the screen (status ${status})`);
+  } finally {
+    connection.destroy();
+  }
+}

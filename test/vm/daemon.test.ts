@@ -3,8 +3,9 @@
 // folder shared read-write, its HTTP port is forwarded to the host's 127.0.0.1. The host copies
 // photos into the folder, pushes one over the websocket (`uprez push`), reads /screen.png, and
 // compares the virtual screen (qemu's screendump) with what the headless backend renders on the
-// host for the same input and options. Then: SIGKILL and a restart, a second instance, and the
-// screen's connector going away and coming back (the kernel's own connector status switch).
+// host for the same input and options. Then: SIGKILL and a restart, a second instance, the
+// screen's connector going away and coming back (the kernel's own connector status switch), and
+// coming back as another screen of another size (qemu's display resized through its VNC server).
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,11 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../src/service/paths.js';
 import { uprez } from '../helpers/daemon.js';
-import { blendOf, dropInto, headlessRender, httpScreen, psnr, reachable, status, writePhoto } from './daemon-vm.js';
+import { blendOf, dropInto, headlessRender, httpScreen, psnr, reachable, requestScreenSize, status, writePhoto } from './daemon-vm.js';
 import { buildInitramfs, describeDifference, findVmTools, freeLoopbackPort, TestVm, type Screen } from './vm.js';
 
 const WIDTH = 1920;
 const HEIGHT = 1080;
+/** The other screen plugged in while the daemon runs. */
+const SMALL_WIDTH = 1280;
+const SMALL_HEIGHT = 720;
 const STEP_TIMEOUT_MS = 240_000;
 const GUEST_PORT = 8080;
 /** Screens that show the same picture rendered by two llvmpipe instances (the last bit may differ). */
@@ -54,6 +58,8 @@ if ('missing' in tools) {
         t.comment(`screendumps and serial.log kept in ${workDir}`);
       } else rmSync(workDir, { recursive: true, force: true });
     });
+    // qemu's VNC server (vm.ts starts it on this socket): how the host gives the screen another size.
+    const vncSocket = join(workDir, 'vnc.sock');
     let dumps = 0;
     const screendump = () => vm.screendump(join(workDir, `screen-${dumps++}.ppm`));
     const timings: string[] = [];
@@ -69,6 +75,8 @@ if ('missing' in tools) {
     await writePhoto(second, 'coffee.jpg', 96, 64);
     const firstPreview = await headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, [...SHARED_OPTIONS, '--model', 'none'], 'resampled');
     const firstSr = await headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, SHARED_OPTIONS, 'super-resolved');
+    // The pushed picture on the smaller screen plugged in later.
+    const secondSmallSr = await headlessRender(second, 'second.jpg', `${SMALL_WIDTH}x${SMALL_HEIGHT}`, SHARED_OPTIONS, 'super-resolved');
 
     await vm.next('booted', 120_000);
     timings.push(`boot ${since(started)}`);
@@ -214,6 +222,44 @@ if ('missing' in tools) {
       }
       t.equal(difference, '', 'the picture is on the screen again, pixel for pixel');
       timings.push(`screen away and back ${since(from)}`);
+    });
+
+    await t.test('the screen comes back with another mode: uprez shows the picture again at the new size', async (t) => {
+      const from = Date.now();
+      const before = await screendump();
+      const { current } = await status(hostPort, token);
+      // The screen swapped for another: qemu's display becomes width x height (virtio-gpu gives the
+      // guest a new EDID, that size preferred), the connector reads disconnected, then connected.
+      const plugIn = async (width: number, height: number) => {
+        await requestScreenSize(vncSocket, width, height);
+        vm.send('connector-off');
+        await vm.nextSkippingLogs('connector', 60_000);
+        await vm.nextSkippingLogs('uprez:display.disconnected', 60_000);
+        vm.send('connector-detect');
+        await vm.nextSkippingLogs('connector', 60_000, ['uprez:display.reconnected']);
+        const back = await vm.nextSkippingLogs('uprez:display.reconnected', 60_000);
+        // The picture is planned, composed and super-resolved again for the new size.
+        for (;;) {
+          const shown = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
+          if (/version=final/.test(String(shown.line))) break;
+        }
+        return String(back.line);
+      };
+      const back = await plugIn(SMALL_WIDTH, SMALL_HEIGHT);
+      t.match(back, /connector=Virtual-1 mode=1280x720@\S+ modeBefore=1920x1080@/, 'uprez logs the screen coming back at its new mode');
+      const during = await status(hostPort, token);
+      t.match(during.display, { width: SMALL_WIDTH, height: SMALL_HEIGHT, mode: /^1280x720@/ }, `/status: the new size (${String(during.display.mode)})`);
+      t.equal(during.current.id, current.id, '/status: the same picture');
+      const screen = await screendump();
+      t.equal(`${screen.width}x${screen.height}`, '1280x720', 'the virtual screen scans out 1280x720');
+      const db = psnr(screen, secondSmallSr);
+      t.ok(db >= SAME_PICTURE_DB, `it shows the picture as headless renders it at 1280x720: Y-PSNR ${db.toFixed(1)} dB`);
+      // The first screen again, for the steps that follow.
+      t.match(await plugIn(WIDTH, HEIGHT), /mode=1920x1080@\S+ modeBefore=1280x720@/, 'back at 1920x1080 when the first screen returns');
+      const again = await screendump();
+      const againDb = psnr(again, before);
+      t.ok(againDb >= SAME_PICTURE_DB, `showing the picture as before: Y-PSNR ${againDb.toFixed(1)} dB`);
+      timings.push(`another mode and back ${since(from)}`);
     });
 
     await t.test('SIGTERM gives the screen back and exits 0', async (t) => {

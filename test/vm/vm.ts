@@ -323,6 +323,9 @@ export class TestVm {
       '-device', `virtio-gpu-pci,xres=${width},yres=${height}`,
       ...extra,
       '-monitor', `unix:${monitorPath},server,nowait`,
+      // A VNC server on a socket, without a password: a client's SetDesktopSize is how the host
+      // gives the virtual screen another size, as another monitor would (daemon-vm.ts requestScreenSize).
+      '-vnc', `unix:${join(workDir, 'vnc.sock')}`,
       '-serial', 'stdio',
     ], { stdio: ['pipe', 'pipe', 'pipe'] });
     // Never leave qemu behind: not when this process exits, nor when it is told to stop
