@@ -67,6 +67,9 @@ export class ScreenThread extends EventEmitter {
   private held: { pictureId: number; request: DisplayRequest; transfer: ArrayBuffer[] } | null = null;
   /** Requests made after the held picture: they go after it, in order (a capture sees the picture shown before it). */
   private afterHeld: DisplayRequest[] = [];
+  /** Whether the display thread draws frames: not while blank (the schedule) or without a screen. */
+  private blank = false;
+  private connected = true;
 
   private constructor(private readonly worker: Worker, heartbeat: SharedArrayBuffer, readonly opened: OpenedDisplay) {
     super();
@@ -118,7 +121,8 @@ export class ScreenThread extends EventEmitter {
     if (this.closed) return pictureId;
     const request: DisplayRequest = { type: 'show', pictureId, spec, transitionMs };
     const transfer = movable ? [data.buffer as ArrayBuffer] : [];
-    if (this.composing === null) {
+    // Nothing is held while no frames are drawn: no first frame would ever release it.
+    if (this.composing === null || this.blank || !this.connected) {
       this.composing = pictureId;
       this.worker.postMessage(request, transfer);
       return pictureId;
@@ -136,6 +140,11 @@ export class ScreenThread extends EventEmitter {
   /** The picture being composed is on screen (or failed): the one held back goes to the display thread. */
   private composed(pictureId: number | null): void {
     if (pictureId === null || pictureId !== this.composing) return;
+    this.release();
+  }
+
+  /** Sends the held picture and the requests behind it now. */
+  private release(): void {
     this.composing = null;
     const next = this.held;
     this.held = null;
@@ -154,6 +163,9 @@ export class ScreenThread extends EventEmitter {
   }
 
   setBlank(blank: boolean): void {
+    this.blank = blank;
+    // A blank screen draws no frames: what waits for one goes now (else unblanking would wait behind it).
+    if (blank) this.release();
     this.send({ type: 'blank', blank });
   }
 
@@ -222,9 +234,12 @@ export class ScreenThread extends EventEmitter {
         this.fail(event.message);
         break;
       case 'screen-lost':
+        this.connected = false;
+        this.release(); // no frames without a screen: nothing waits for one
         this.emit('screen-lost', event.connector);
         break;
       case 'screen-back': {
+        this.connected = true;
         // The size pictures are planned for from now on.
         this.opened.width = event.width;
         this.opened.height = event.height;
