@@ -39,7 +39,7 @@ const BACKGROUND_SHRINK = 8;
 
 export async function preparePicture(bytes: Buffer, label: string, options: PrepareOptions): Promise<PreparedPicture> {
   const started = performance.now();
-  // WebCrypto hashes on libuv's thread pool: sha256 of a multi-MB push on this thread cost the event loop 10 ms and more.
+  // WebCrypto hashes on libuv's thread pool, alongside the decode, not in this thread's turn.
   const hashing = webcrypto.subtle.digest('SHA-256', bytes);
   hashing.catch(() => {}); // awaited below, after the decode (which may throw first)
   const { format, ...decoded } = await decodeImage(bytes, label, { maxPixels: options.maxPixels, limitSetting: '--max-pixels N' });
@@ -63,12 +63,12 @@ async function cropAndShrink(image: RasterImage, placement: Placement): Promise<
   const { crop, cpuDownscale } = placement;
   const cropped = crop.width !== image.width || crop.height !== image.height;
   // In shared memory: the display thread and the SR thread read it without a copy.
-  if (!cropped && !cpuDownscale) return { ...image, data: await toShared(image.data) };
+  if (!cropped && !cpuDownscale) return { ...image, data: toShared(image.data) };
   let pipeline = raw(image);
   if (cropped) pipeline = pipeline.extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height });
   if (cpuDownscale) pipeline = pipeline.resize(cpuDownscale.width, cpuDownscale.height, { fit: 'fill', kernel: 'lanczos3' });
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: await toShared(data) };
+  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: toShared(data) };
 }
 
 async function blurredBackground(source: RasterImage, canvas: Size): Promise<RasterImage> {

@@ -9,7 +9,6 @@
 // ArrayBuffers stayed near 150 MB), and the daemon's RSS swung between 0.9 and 1.9 GB in the
 // soak. So each thread counts the shared bytes it allocates or is handed (`sharedSeen`) and
 // collects once they pass a budget, or once it has been quiet for a moment.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -70,21 +69,11 @@ export function isShared(data: Uint8Array): boolean {
   return data.buffer instanceof SharedArrayBuffer;
 }
 
-/** toShared copies this much per turn of the event loop. */
-const COPY_SLICE = 4 << 20;
-
-/**
- * `data` in shared memory: itself when it is already, else a copy, made in 4 MiB slices with a
- * turn of the event loop between them (a 4K picture in one copy held the loop 15-30 ms, more
- * with the page faults of fresh memory).
- */
-export async function toShared(data: Uint8Array): Promise<Uint8Array> {
+/** `data` in shared memory: itself when it is already, else a copy (made in the decoding thread). */
+export function toShared(data: Uint8Array): Uint8Array {
   if (isShared(data)) return data;
   const copy = sharedPixels(data.length);
-  for (let at = 0; at < data.length; at += COPY_SLICE) {
-    if (at > 0) await nextTurn();
-    copy.set(data.subarray(at, at + COPY_SLICE), at);
-  }
+  copy.set(data);
   return copy;
 }
 

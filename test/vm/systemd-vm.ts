@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/service/paths.js';
-import { cpioArchive, moduleContents, moduleFiles, type VmTools } from './vm.js';
+import { cpioArchive, initPrelude, moduleContents, moduleFiles, type VmTools } from './vm.js';
 
 /** The port uprez listens on in the guest (forwarded to the host). */
 export const GUEST_PORT = 8080;
@@ -86,15 +86,7 @@ done
 function initScript(modules: string[]): string {
   return `#!/bin/busybox sh
 # uprez VM test init, systemd: the host's root read-only under a tmpfs, uprez installed, systemd as PID 1.
-bb=/bin/busybox
-say() { echo "UPREZ-VM $1 $2"; }
-$bb mount -t proc proc /proc
-$bb mount -t sysfs sys /sys
-$bb mount -t devtmpfs dev /dev
-for m in ${modules.join(' ')}; do
-  $bb insmod /modules/$m.ko || say failed "{\\"error\\":\\"insmod $m\\"}"
-done
-$bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /lower || say failed '{"error":"mounting the host root over 9p"}'
+${initPrelude(modules)}$bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /lower || say failed '{"error":"mounting the host root over 9p"}'
 $bb mount -t tmpfs -o mode=0755 rw /rw
 $bb mkdir -p /rw/upper /rw/work
 r=/newroot

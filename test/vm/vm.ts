@@ -137,10 +137,9 @@ export function cpioArchive(entries: { name: string; mode: number; data?: Buffer
   return Buffer.concat(parts);
 }
 
-function initScript(modules: string[], guestCommand: string, uprezCommand: string): string {
-  return `#!/bin/busybox sh
-# uprez VM test init: mount the host root over 9p, load virtio-gpu, obey the host.
-bb=/bin/busybox
+/** The start of every initramfs's init: busybox, `say` for the host, /proc, /sys, /dev and `modules` loaded. */
+export function initPrelude(modules: string[]): string {
+  return `bb=/bin/busybox
 say() { echo "UPREZ-VM $1 $2"; }
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sys /sys
@@ -148,7 +147,13 @@ $bb mount -t devtmpfs dev /dev
 for m in ${modules.join(' ')}; do
   $bb insmod /modules/$m.ko || say failed "{\\"error\\":\\"insmod $m\\"}"
 done
-$bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host || say failed '{"error":"mounting the host root over 9p"}'
+`;
+}
+
+function initScript(modules: string[], guestCommand: string, uprezCommand: string): string {
+  return `#!/bin/busybox sh
+# uprez VM test init: mount the host root over 9p, load virtio-gpu, obey the host.
+${initPrelude(modules)}$bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host || say failed '{"error":"mounting the host root over 9p"}'
 $bb mount -t proc proc /host/proc
 $bb mount -t sysfs sys /host/sys
 $bb mount -t devtmpfs dev /host/dev
