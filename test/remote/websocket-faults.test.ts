@@ -158,6 +158,8 @@ t.test('misbehaving websocket clients against the real daemon', async (t) => {
     await d.waitForLine(/event=ws\.close .*reason="?no pong/);
     other.ws.close();
     await other.closed;
+    // The client sees its close before the daemon has counted it out: poll briefly.
+    for (let i = 0; i < 50 && (await metric(d, 'uprez_websocket_clients')) !== 1; i++) await sleep(100);
     t.equal(await metric(d, 'uprez_websocket_clients'), 1, 'only the watcher is left');
     const fds = await settleFds(d, baseline);
     t.equal(fds, baseline, `the daemon holds as many fds as before (${fds}): ${fds !== baseline ? fdTargets(d.child.pid!).join(' ') : 'ok'}`);
