@@ -4,7 +4,9 @@
 // minutes, a slideshow running, 20 websocket clients subscribed. Prints a table; exits 1 when a
 // goal is missed (event-loop p99 under 50 ms in every window, RSS and GPU memory growth under
 // 30 MB from the warm-up to the end, the same fds, none lost).
-// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --model M --malloc jemalloc|glibc --keep]
+// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --model M --malloc jemalloc|glibc --keep
+//   --daemon-log FILE]
+// Profiling the daemon: UPREZ_DAEMON_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (and --trace-gc, whose lines --daemon-log keeps).
 import { parseArgs } from 'node:util';
 import { mb, runSoak } from '../test/load/soak-run.js';
 
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '36' },
     sample: { type: 'string', default: '10' },
     keep: { type: 'boolean', default: false },
+    'daemon-log': { type: 'string' },
     model: { type: 'string' },
     // The daemon's allocator: jemalloc as the systemd unit and npm start run it, or glibc's.
     malloc: { type: 'string', default: 'jemalloc' },
@@ -27,7 +30,7 @@ const { values } = parseArgs({
 const report = await runSoak({
   size: values.size!, images: Number(values.images), minutes: Number(values.minutes), clients: Number(values.clients),
   intervalS: Number(values.interval), poolSize: Number(values.pool), sampleS: Number(values.sample), keep: values.keep,
-  model: values.model,
+  model: values.model, daemonLog: values['daemon-log'],
   env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2' } : {},
   progress: (line) => process.stderr.write(`${line}\n`),
 });

@@ -3,7 +3,7 @@
 // subscribed to its events; what it holds (memory, GPU memory, fds) is compared between start
 // and end, and every accepted picture must have been shown or still be listed. Run in full by
 // `npm run bench:soak` (scripts/bench-soak.ts) and in short by test/load/soak.test.ts.
-import { copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -36,6 +36,8 @@ export interface SoakOptions {
   model?: string;
   /** More environment for the daemon (e.g. LD_PRELOAD for its allocator). */
   env?: NodeJS.ProcessEnv;
+  /** Write every line the daemon printed here at the end (its log; and V8's, e.g. with --trace-gc in UPREZ_DAEMON_NODE_FLAGS). */
+  daemonLog?: string;
 }
 
 export interface Holdings {
@@ -458,6 +460,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
   } finally {
     await d.stop('SIGKILL');
+    if (options.daemonLog) writeFileSync(options.daemonLog, `${d.lines.join('\n')}\n`);
     if (!options.keep) rmSync(dirs.root, { recursive: true, force: true });
   }
 }
