@@ -79,26 +79,36 @@ const CRC_THREAD_MIN_BYTES = 4096;
 // The checksum thread: crc32 of shared memory, which it reads without a copy. Its handles on the
 // pixels must go for their memory to go (V8 does not count shared memory towards its collections,
 // see shared-pixels.ts): its heap is tiny, so it collects fully after each burst of requests.
-const CHECKSUM_THREAD = `
-const { parentPort } = require('node:worker_threads');
-const { crc32 } = require('node:zlib');
-const { setFlagsFromString } = require('node:v8');
-const { runInNewContext } = require('node:vm');
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc');
-let collecting = null;
-parentPort.on('message', (request) => {
-  const value = crc32(request.data, request.value);
-  request = null;
-  parentPort.postMessage(value);
-  collecting ??= setImmediate(() => { collecting = null; gc(); });
-});
-`;
+// (A function scope: a script's top-level names are globals, and \`gc\` is one already where a
+// thread exposed it before this one started.)
+const CHECKSUM_THREAD = `(() => {
+  const { parentPort } = require('node:worker_threads');
+  const { crc32 } = require('node:zlib');
+  const { setFlagsFromString } = require('node:v8');
+  const { runInNewContext } = require('node:vm');
+  setFlagsFromString('--expose-gc');
+  const collectAll = runInNewContext('gc');
+  let collecting = null;
+  parentPort.on('message', (request) => {
+    const value = crc32(request.data, request.value);
+    request = null;
+    parentPort.postMessage(value);
+    collecting ??= setImmediate(() => {
+      collecting = null;
+      collectAll();
+    });
+  });
+})();`;
 
-/** The checksum thread's side here: requests are answered in order. Started at the first, ref'd only while one waits. */
+/**
+ * The checksum thread's side here: requests are answered in order. Started when a cache opens (so
+ * that the daemon's threads and fds are the same from start to end), ref'd only while one waits.
+ */
 class ChecksumThread {
   private worker: Worker | null = null;
   private readonly waiting: { resolve: (value: number) => void; reject: (error: Error) => void }[] = [];
+  /** Times it crashed or exited (for tests: it never should). */
+  failures = 0;
 
   crc32(data: Uint8Array, value: number): Promise<number> {
     const worker = this.start();
@@ -109,7 +119,7 @@ class ChecksumThread {
     });
   }
 
-  private start(): Worker {
+  start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(CHECKSUM_THREAD, { eval: true, name: 'uprez-cache-checksum' });
     worker.unref();
@@ -118,6 +128,7 @@ class ChecksumThread {
       if (this.waiting.length === 0) worker.unref();
     });
     const fail = (message: string) => {
+      this.failures++;
       if (this.worker === worker) this.worker = null; // the next request starts another
       for (const { reject } of this.waiting.splice(0)) reject(new Error(message));
     };
@@ -129,6 +140,11 @@ class ChecksumThread {
 }
 
 const checksumThread = new ChecksumThread();
+
+/** How often the checksum thread failed in this process (tests: it never should). */
+export function checksumThreadFailures(): number {
+  return checksumThread.failures;
+}
 
 /**
  * crc32 of `bytes` continuing from `value`: in the checksum thread for shared memory (a thread that
@@ -219,6 +235,7 @@ export class SrCache {
     if (!(maxBytes >= 0)) throw new RangeError(`SR cache size must be a number of bytes >= 0, got ${maxBytes}`);
     const cache = new SrCache(dir, maxBytes);
     if (maxBytes === 0) return cache;
+    checksumThread.start();
     let names: string[];
     try {
       await mkdir(dir, { recursive: true });
