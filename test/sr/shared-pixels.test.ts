@@ -3,6 +3,8 @@
 // (V8 does not count SharedArrayBuffers towards its own collections).
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   SHARED_GC_BUDGET_BYTES, SHARED_GC_QUIET_MS, isShared, sharedCollections, sharedPixels, sharedSeen, toShared, transferList,
 } from '../../src/sr/shared-pixels.js';
@@ -45,4 +47,25 @@ t.test('a thread that goes quiet after seeing shared memory collects', async (t)
   sharedSeen(new Uint8Array(10));
   await sleep(SHARED_GC_QUIET_MS + 200);
   t.equal(sharedCollections(), before + 1, 'nothing shared seen since: no collection');
+});
+
+t.test("a full collection V8 runs by itself takes what was seen before it off the count", async (t) => {
+  await sleep(SHARED_GC_QUIET_MS + 200);
+  const before = sharedCollections();
+  const size = 20e6;
+  let seen = 0;
+  for (; seen < SHARED_GC_BUDGET_BYTES - size; seen += size) sharedPixels(size);
+  // A full collection not asked for by shared-pixels (as V8's own are): its gc entry is observed.
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  await sleep(50);
+  sharedPixels(size);
+  sharedPixels(size);
+  await new Promise((resolve) => setImmediate(resolve));
+  await sleep(0);
+  t.equal(sharedCollections(), before, `${(seen + 2 * size) / 1e6} MB seen, but only ${(2 * size) / 1e6} MB since the last full collection: none forced`);
+  for (let since = 2 * size; since < SHARED_GC_BUDGET_BYTES; since += size) sharedPixels(size);
+  await new Promise((resolve) => setImmediate(resolve));
+  await sleep(0);
+  t.equal(sharedCollections(), before + 1, 'past the budget since it: collected');
 });
