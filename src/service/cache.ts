@@ -122,7 +122,6 @@ class ChecksumThread {
   start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(CHECKSUM_THREAD, { eval: true, name: 'uprez-cache-checksum' });
-    worker.unref();
     worker.on('message', (value: number) => {
       this.waiting.shift()?.resolve(value);
       if (this.waiting.length === 0) worker.unref();
@@ -134,6 +133,8 @@ class ChecksumThread {
     };
     worker.on('error', (error) => fail(`the cache's checksum thread crashed: ${error.message}`));
     worker.on('exit', (code) => fail(`the cache's checksum thread exited (code ${code})`));
+    // It never keeps the process alive by itself. (After the listeners: adding a 'message' listener refs it again.)
+    worker.unref();
     this.worker = worker;
     return worker;
   }
