@@ -270,6 +270,32 @@ if ('missing' in tools) {
       t.equal(describeDifference(await screendump(), consoleScreen), '', 'the text console (the CRTC found at start) is back');
     });
 
+    await t.test('SIGTERM while the screen is disconnected: exits 0 (no C++ terminate), and the console is back with the screen', async (t) => {
+      const from = Date.now();
+      const logFrom = vm.log.length;
+      vm.send(uprezRun);
+      await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
+      vm.send('connector-off');
+      await vm.nextSkippingLogs('connector', 60_000);
+      await vm.nextSkippingLogs('uprez:display.disconnected', 60_000);
+      vm.send('term-uprez');
+      await vm.nextSkippingLogs('uprez:stopped', 60_000);
+      const exited = await vm.nextSkippingLogs('exited', 60_000);
+      t.equal(exited.code, 0, 'exit code 0');
+      const said = vm.log.slice(logFrom).join('\n');
+      t.notMatch(said, /terminate called|Napi::Error|FATAL ERROR|Aborted/, 'no C++ exception ended the process');
+      vm.send('connector-detect');
+      await vm.nextSkippingLogs('connector', 60_000);
+      let difference = '';
+      for (let attempt = 0; attempt < 20; attempt++) {
+        difference = describeDifference(await screendump(), consoleScreen);
+        if (difference === '') break;
+        await sleep(500);
+      }
+      t.equal(difference, '', 'the screen connected again shows the text console (the CRTC was restored while it was away)');
+      timings.push(`SIGTERM while disconnected ${since(from)}`);
+    });
+
     vm.send('poweroff');
     await Promise.race([vm.exited, sleep(30_000)]);
     t.comment(`${timings.join('; ')}; whole test ${since(started)}`);

@@ -2,6 +2,12 @@
 // the exports object; no part keeps JavaScript values in static storage, so the
 // addon can be loaded in several worker threads at once (context-aware).
 #pragma once
+// A JS-called function that fails while its thread's JavaScript is being torn down (a worker
+// being terminated, process.exit) cannot throw into JavaScript any more: without this,
+// node-addon-api throws a second C++ exception out of the N-API callback, which is
+// std::terminate ("terminate called after throwing an instance of 'Napi::Error'"). With it,
+// the exception is dropped with its environment. Every file includes napi.h through here.
+#define NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
 #include <napi.h>
 
 namespace drm_gbm_egl {

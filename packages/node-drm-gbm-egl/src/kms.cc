@@ -4,6 +4,11 @@
 // resolves when the flip event arrives; the DRM fd is watched by a libuv poll on the
 // loop of the thread that opened the display, so nothing blocks the JS thread.
 // close() puts back the CRTC state found at open time.
+//
+// Nothing reachable from close(), the finalizer, the environment's clean-up hook or libuv's
+// poll callback throws: they run while the thread may be going away (a worker terminated,
+// process.exit), where N-API calls fail and a C++ exception out of a C callback or a destructor
+// is std::terminate. Their failures are returned (close()'s `error`) or dropped.
 #include "addon.h"
 #include "egl_util.h"
 #include "kms_cards.h"
@@ -94,7 +99,13 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     cleanupHookAdded_ = true;
   }
 
-  ~KmsDisplay() override { Release(false); }
+  ~KmsDisplay() override {
+    try {
+      Release(false);
+    } catch (...) {
+      // A destructor must not throw; Release does not, this is the last guard.
+    }
+  }
 
  private:
   void OpenCard(Napi::Env env) {
@@ -250,10 +261,14 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "node-drm-gbm-egl:page-flip");
   }
 
-  static void OnEnvCleanup(void* self) {
+  static void OnEnvCleanup(void* self) noexcept {
     auto* display = static_cast<KmsDisplay*>(self);
     display->cleanupHookAdded_ = false;  // Node removes it after calling it
-    display->Release(false);
+    try {
+      display->Release(false);
+    } catch (...) {
+      // Called by Node as the environment ends: nothing may escape.
+    }
   }
 
   uint32_t FramebufferOf(Napi::Env env, gbm_bo* bo) {
@@ -312,6 +327,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
                  "drmModeSetCrtc(" + connectorName_ + ", " + ModeName(mode_) + ") failed", error);
       }
       modeSet_ = true;
+      everModeSet_ = true;
       shownBo_ = bo;
       deferred.Resolve(env.Undefined());
       return deferred.Promise();
@@ -329,10 +345,15 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     return deferred.Promise();
   }
 
-  static void OnDrmReadable(uv_poll_t* handle, int status, int events) {
+  // libuv's callback (C): an exception escaping it would be std::terminate.
+  static void OnDrmReadable(uv_poll_t* handle, int status, int events) noexcept {
     auto* display = static_cast<KmsDisplay*>(handle->data);
     if (display == nullptr) return;
-    display->DispatchDrmEvents();
+    try {
+      display->DispatchDrmEvents();
+    } catch (...) {
+      // SettlePendingPresent does not throw; this is the last guard.
+    }
   }
 
   void DispatchDrmEvents() {
@@ -359,11 +380,13 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
 
   // Resolves (error == nullptr) or rejects present()'s promise, inside a callback
   // scope so that the promise's reactions run right after, as for any libuv event.
-  void SettlePendingPresent(const char* error) {
+  // Never throws: it runs from libuv's poll callback and from close()/Release, where the
+  // thread's JavaScript may be going away (N-API calls then fail, and node-addon-api throws).
+  void SettlePendingPresent(const char* error) noexcept {
     if (!pendingPresent_) return;
     std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(pendingPresent_);
-    Napi::Env env(env_);
-    {
+    try {
+      Napi::Env env(env_);
       Napi::HandleScope scope(env);
       Napi::CallbackScope callbackScope(env, *asyncContext_);
       if (error == nullptr) {
@@ -373,8 +396,13 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
         exception.Set("kmsCode", "closed");
         deferred->Reject(exception.Value());
       }
+    } catch (...) {
+      // JavaScript cannot run any more: the promise goes with its environment.
     }
-    Unref();
+    try {
+      Unref();  // present()'s Ref()
+    } catch (...) {
+    }
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -395,9 +423,11 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     }
   }
 
-  // Puts back what the CRTC showed at open time; returns why that failed, or "".
-  std::string RestoreCrtc() {
-    if (!modeSet_ || savedCrtc_ == nullptr) return "";
+  // Puts back what the CRTC showed at open time; returns why that failed, or "". Also after
+  // suspend() (the screen went away, the CRTC is off): what it showed must be there when the
+  // screen comes back after we are gone. Never throws.
+  std::string RestoreCrtc() noexcept {
+    if (!everModeSet_ || savedCrtc_ == nullptr) return "";
     int result;
     if (savedCrtc_->mode_valid && savedCrtc_->buffer_id != 0) {
       std::vector<uint32_t> connectors = savedConnectors_;
@@ -580,6 +610,7 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
   gbm_bo* shownBo_ = nullptr;    // on screen now
   gbm_bo* pendingBo_ = nullptr;  // queued by a page flip
   bool modeSet_ = false;
+  bool everModeSet_ = false;  // the CRTC was changed by us at least once: close() restores it
   bool flipPending_ = false;
   bool closed_ = false;
   bool released_ = false;

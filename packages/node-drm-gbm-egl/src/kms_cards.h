@@ -1,7 +1,7 @@
 // DRM/KMS probing shared by listCards() and the KMS display: which primary nodes
 // exist, what a connector is called, and how a mode is named.
 #pragma once
-#include <napi.h>
+#include "addon.h"
 #include <xf86drmMode.h>
 
 #include <string>
