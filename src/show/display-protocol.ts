@@ -39,5 +39,5 @@ export type DisplayEvent =
   /** KMS: the connector reads disconnected (the screen was unplugged or switched off); nothing is presented. */
   | { type: 'screen-lost'; connector: string }
   /** KMS: the screen is connected again and shows the current picture, at `mode` (`resized` when its size changed). */
-  | { type: 'screen-back'; connector: string; mode: string; width: number; height: number; resized: boolean; modeBefore: string; note: string | null }
+  | { type: 'screen-back'; connector: string; mode: string; width: number; height: number; refreshHz: number; resized: boolean; modeBefore: string; note: string | null }
   | { type: 'closed' };

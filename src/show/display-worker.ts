@@ -37,7 +37,11 @@ try {
 }
 
 const compositor = new Compositor(display.gl, { width: display.width, height: display.height }, input.rotate);
-const framePeriodMs = 1000 / (display.refreshHz > 0 ? display.refreshHz : 60);
+/** The display's frame period (a screen that comes back can have another refresh rate). */
+let framePeriodMs = periodOf(display.refreshHz);
+function periodOf(refreshHz: number): number {
+  return 1000 / (refreshHz > 0 ? refreshHz : 60);
+}
 /** With nothing changing, a frame is still presented this often: it proves the path is alive. */
 const KEEPALIVE_MS = 1000;
 /** KMS: how often the connector's status is read (a screen unplugged, or plugged in again). */
@@ -168,11 +172,12 @@ function screenBack(): void {
     display.setMode!('');
   }
   compositor.resize({ width: display.width, height: display.height });
+  framePeriodMs = periodOf(display.refreshHz);
   screenConnected = true;
   dirty = true;
   post({
     type: 'screen-back', connector: display.info.connector ?? '', mode: display.info.mode, width: display.width, height: display.height,
-    resized: display.width !== before.width || display.height !== before.height, modeBefore: before.mode, note,
+    refreshHz: display.refreshHz, resized: display.width !== before.width || display.height !== before.height, modeBefore: before.mode, note,
   });
 }
 

@@ -47,6 +47,7 @@ export interface ScreenBack {
   modeBefore: string;
   width: number;
   height: number;
+  refreshHz: number;
   resized: boolean;
   /** Why the mode is not the configured one, when it is not. */
   note: string | null;
@@ -243,6 +244,7 @@ export class ScreenThread extends EventEmitter {
         // The size pictures are planned for from now on.
         this.opened.width = event.width;
         this.opened.height = event.height;
+        this.opened.refreshHz = event.refreshHz; // /status: the new mode's, not the first one's
         this.opened.info = { ...this.opened.info, mode: event.mode };
         const { type: _type, ...back } = event;
         this.emit('screen-back', back satisfies ScreenBack);

@@ -249,6 +249,8 @@ if ('missing' in tools) {
       t.match(back, /connector=Virtual-1 mode=1280x720@\S+ modeBefore=1920x1080@/, 'uprez logs the screen coming back at its new mode');
       const during = await status(hostPort, token);
       t.match(during.display, { width: SMALL_WIDTH, height: SMALL_HEIGHT, mode: /^1280x720@/ }, `/status: the new size (${String(during.display.mode)})`);
+      const hzOf = (mode: unknown) => Number(/@([\d.]+)$/.exec(String(mode))?.[1]);
+      t.equal(during.display.refreshHz, hzOf(during.display.mode), `/status: the new mode's refresh rate (${String(during.display.refreshHz)} Hz)`);
       t.equal(during.current.id, current.id, '/status: the same picture');
       const screen = await screendump();
       t.equal(`${screen.width}x${screen.height}`, '1280x720', 'the virtual screen scans out 1280x720');
@@ -256,6 +258,8 @@ if ('missing' in tools) {
       t.ok(db >= SAME_PICTURE_DB, `it shows the picture as headless renders it at 1280x720: Y-PSNR ${db.toFixed(1)} dB`);
       // The first screen again, for the steps that follow.
       t.match(await plugIn(WIDTH, HEIGHT), /mode=1920x1080@\S+ modeBefore=1280x720@/, 'back at 1920x1080 when the first screen returns');
+      const backAgain = await status(hostPort, token);
+      t.equal(backAgain.display.refreshHz, hzOf(backAgain.display.mode), `/status: its refresh rate again (${String(backAgain.display.mode)})`);
       const again = await screendump();
       const againDb = psnr(again, before);
       t.ok(againDb >= SAME_PICTURE_DB, `showing the picture as before: Y-PSNR ${againDb.toFixed(1)} dB`);
