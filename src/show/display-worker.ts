@@ -122,9 +122,12 @@ function handle(request: DisplayRequest): void {
       break;
     }
     case 'capture': {
-      const data = transition
-        ? compositor.readFrame(current, transition.canvas, lastAmount)
-        : compositor.readFrame(blank ? null : current);
+      // What is scanned out: black while blank (a crossfade waits, undrawn, for the screen to be
+      // on again); during a crossfade its last frame; before its first frame the picture it
+      // fades from (lastAmount is the previous fade's until then).
+      const data = blank ? compositor.readFrame(null)
+        : transition && transition.frames > 0 ? compositor.readFrame(current, transition.canvas, lastAmount)
+        : compositor.readFrame(current);
       post({ type: 'capture', requestId: request.requestId, width: display.width, height: display.height, data, pictureId: currentId }, [data.buffer as ArrayBuffer]);
       break;
     }

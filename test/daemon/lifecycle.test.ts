@@ -140,3 +140,34 @@ t.test('outside its schedule the screen is black and no picture is prepared; JSO
   for (const line of daemon.lines) t.doesNotThrow(() => JSON.parse(line), `a JSON line: ${line.slice(0, 60)}`);
   t.ok(daemon.lines.every((line) => typeof JSON.parse(line).event === 'string'), 'every line has its event');
 });
+
+t.test('off hours during a crossfade: /screen.png is the black frame on screen, not a mix of the fade', async (t) => {
+  const dirs = daemonDirs();
+  await solid(join(dirs.folder, 'a.png'), [200, 0, 0]);
+  // On from an hour ago to an hour from now (local time); the clock-offset hook jumps into off hours.
+  const hour = 3_600_000;
+  const hhmm = (date: Date) => `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+  const schedule = `${hhmm(new Date(Date.now() - hour))}-${hhmm(new Date(Date.now() + hour))}`;
+  const daemon = startDaemon(dirs, ['--model', 'none', '--schedule', schedule, '--interval', '3600', '--transition', 'crossfade',
+    '--transition-ms', '10000', '--fit', 'fill', '--on-new', 'show']);
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await daemon.waitForLine(/event=shown id=a.png/);
+  await solid(join(dirs.folder, 'b.png'), [0, 0, 200]);
+  await daemon.waitForLine(/event=image.taken id=b.png/);
+  // The 10 s fade under way: a capture is a frame of it (a mix), as on screen.
+  let mid: number[] = [];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    mid = (await daemon.screen()).pixel(160, 90);
+    if (mid[2]! > 5) break;
+    await sleep(100);
+  }
+  t.ok(mid[0]! > 0 && mid[2]! > 0, `during the fade the capture is a mix (${mid.join(',')})`);
+
+  const response = await fetch(await daemon.url(`/test/clock-offset?ms=${3 * hour}`), { method: 'POST' });
+  t.equal(response.status, 200, 'the clock jumps into off hours');
+  await daemon.waitForLine(/event=schedule.off/);
+  await sleep(300); // the black frame
+  const screen = await daemon.screen();
+  t.ok(screen.data.every((byte) => byte === 0), `the capture is black, as the screen (the first pixel: ${screen.pixel(0, 0).join(',')}, the middle: ${screen.pixel(160, 90).join(',')})`);
+  t.equal((await daemon.status()).current.id, 'b.png', 'the picture fading in is still the current one (shown when the screen is on again)');
+});

@@ -37,6 +37,7 @@ t.test('while blank, pictures do not wait for a first frame; unblanked, the newe
   const last = screen.show(picture([200, 200, 0]), 300);
   const during = await within(screen.capture(), 10_000, 'a capture while blank');
   t.equal(during.width, SIZE.width, 'a capture answers while blank (it does not wait behind a held picture)');
+  t.ok(during.data.every((byte, i) => (i % 4 === 3 ? byte === 255 : byte === 0)), 'and it is black, as the screen (not the picture mixed with the crossfades waiting)');
 
   screen.setBlank(false);
   await within(new Promise<void>((resolve) => {
