@@ -5,22 +5,30 @@ import { preparePicture, type PreparedPicture, type PrepareOptions } from './pre
 
 export interface PrepareRequest {
   id: number;
+  /** The file's bytes, moved here (their ArrayBuffer is this thread's now, whole). */
   bytes: Uint8Array;
   label: string;
   options: PrepareOptions;
+  /** Move the bytes back with the answer (the push store writes them once the picture decoded). */
+  returnBytes: boolean;
 }
 
-export type PrepareReply = { id: number; prepared: PreparedPicture } | { id: number; error: { name: string; message: string } };
+export type PrepareReply =
+  | { id: number; prepared: PreparedPicture; bytes: Uint8Array | null }
+  | { id: number; error: { name: string; message: string } };
 
 const port = parentPort!;
 
-port.on('message', async ({ id, bytes, label, options }: PrepareRequest) => {
+port.on('message', async ({ id, bytes, label, options, returnBytes }: PrepareRequest) => {
   let reply: PrepareReply;
+  const transfer: ArrayBuffer[] = [];
   try {
     // A Buffer arrives as a plain Uint8Array.
-    reply = { id, prepared: await preparePicture(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), label, options) };
+    const prepared = await preparePicture(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), label, options);
+    reply = { id, prepared, bytes: returnBytes ? bytes : null };
+    if (returnBytes) transfer.push(bytes.buffer as ArrayBuffer); // it arrived whole and transferred: it goes back the same way
   } catch (error) {
     reply = { id, error: { name: (error as Error).name, message: (error as Error).message } };
   }
-  port.postMessage(reply); // the pixels are shared: only their handles travel
+  port.postMessage(reply, transfer); // the pixels are shared: only their handles travel
 });

@@ -534,6 +534,7 @@ export class WebsocketSource {
       return;
     }
     connection.decoding++;
+    const size = bytes.length; // the controller may move the bytes to another thread: `bytes` is empty then
     let promise: Promise<Awaited<ReturnType<Controller['push']>>>;
     try {
       promise = this.controller.push(bytes, announced?.options ?? {}, connection.client);
@@ -546,7 +547,7 @@ export class WebsocketSource {
           image: { id: accepted.id, name: accepted.name, width: accepted.width, height: accepted.height },
           ms: accepted.decodeMs,
         });
-        this.logRequest(connection, 'push', 'ok', started, { bytes: bytes.length, image: accepted.id });
+        this.logRequest(connection, 'push', 'ok', started, { bytes: size, image: accepted.id });
       },
       (error: unknown) => this.failWith(connection, id, 'push', error, started),
     ).finally(() => connection.decoding--);

@@ -134,3 +134,25 @@ t.test('an accepted push is never evicted unseen: while the store is full of pic
   const shownAt = Object.fromEntries(index.images.map((i) => [i.name, i.shownAt]));
   t.ok(Object.values(shownAt).some((v) => typeof v === 'string'), `the index records first showings (${JSON.stringify(shownAt)})`);
 });
+
+t.test('a push moves to the decoding thread and back: the stored file is exactly the bytes sent', async (t) => {
+  const dirs = daemonDirs();
+  const daemon = startDaemon(dirs, ['--model', 'none', '--token', token, '--transition', 'cut', '--interval', '60']);
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await daemon.waitForLine(/event=slideshow.ready/);
+  const client = await connect(daemon);
+  // Noise does not compress: a few MB, a message ws hands over as a Buffer of its own (moved, not
+  // copied); a tiny one comes as a slice of a larger buffer (copied once).
+  const noise = Buffer.alloc(1024 * 768 * 3);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  const large = await sharp(noise, { raw: { width: 1024, height: 768, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  const small = await png(10, 200, 30);
+  for (const [what, bytes] of [['large', large], ['small', small]] as const) {
+    const reply = await client.request('push', { name: `${what}.png` }, bytes);
+    t.ok(reply.ok, `the ${what} push (${bytes.length} bytes) is accepted`);
+    const stored = readFileSync(join(dirs.state, 'pushed', `${reply.image.id}.img`));
+    t.ok(stored.equals(bytes), `the ${what} push is stored byte for byte (${stored.length} bytes)`);
+  }
+  t.match(daemon.lines.filter((line) => /event=image.pushed/.test(line)).join('\n'), new RegExp(`bytes=${large.length}\\b`), 'its size is logged');
+  client.close();
+});
