@@ -8,6 +8,16 @@ import { Daemon } from '../service/daemon.js';
 import { log, setLogFormat } from '../service/log.js';
 import { repoRoot } from '../service/paths.js';
 
+/**
+ * After SIGTERM or SIGINT the process ends once Daemon.stop() is done: at once when nothing is in
+ * flight; otherwise once the work in flight is finished or ended (a frame, which the display
+ * thread finishes before it restores the CRTC: a 4K composition takes seconds on a loaded Pi;
+ * a decode, an SR job; all of it many times longer under emulation). Whatever hangs, a timer
+ * ends the process after this long: after SCREEN_CLOSE_TIMEOUT_MS (13 s), the display thread's
+ * limit, and below the unit's TimeoutStopSec (20 s), after which systemd would SIGKILL it.
+ */
+const STOP_DEADLINE_MS = 15_000;
+
 function version(): string {
   return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
@@ -40,8 +50,9 @@ export async function main(args: string[]): Promise<number> {
   const stopped = new Promise<number>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
-        // SIGTERM must end within 2 s whatever hangs: a timer forces the exit.
-        setTimeout(() => process.exit(0), 1900).unref();
+        // Whatever hangs, a timer forces the exit. (It was 1.9 s: under load a frame in flight
+        // outlasted it, and the process exited with the screen not given back.)
+        setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
         void stop(signal).then(() => resolve(0));
       });
     }

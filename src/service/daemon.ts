@@ -28,7 +28,7 @@ import { ImageDecodeError } from '../decode/decode.js';
 import {
   ControlError, type Accepted, type Controller, type DaemonEvent, type ImageInfo, type ImageSource, type PictureState, type PushOptions,
 } from './controller.js';
-import type { PreparedPicture } from '../plan/prepare.js';
+import type { PreparedPicture, PrepareOptions } from '../plan/prepare.js';
 import { PrepareThread } from '../plan/prepare-thread.js';
 import { FileChangedWhileRead, FileReader, FileReadTimeout } from '../plan/read-file.js';
 import { canvasSize, rectText } from '../plan/placement.js';
@@ -308,6 +308,13 @@ export class Daemon implements Controller {
         this.screen.freeze();
         return text('frozen');
       });
+      routes.set('POST /test/slow-frames', async (_request, url) => {
+        const ms = Number(url.searchParams.get('ms') ?? 3000);
+        const frames = Number(url.searchParams.get('frames') ?? 1);
+        log.warn('test.slow-frames', { ms, frames });
+        await this.screen.slowFrames(ms, frames); // answered once the first slow frame has started
+        return text(`the display thread is in a ${ms} ms frame`);
+      });
       routes.set('POST /test/delay-reads', (_request, url) => {
         this.testReadDelays = { beforeOpenMs: Number(url.searchParams.get('beforeOpen') ?? 0), afterOpenMs: Number(url.searchParams.get('afterOpen') ?? 0) };
         return text(`reads pause ${JSON.stringify(this.testReadDelays)}`);
@@ -464,11 +471,15 @@ export class Daemon implements Controller {
   }
 
   private prepare(bytes: Buffer, label: string, fit: PushedImage['fit']): Promise<PreparedPicture> {
+    return this.preparer.prepareMoving(bytes, label, this.prepareOptions(fit)); // `bytes` is empty afterwards
+  }
+
+  private prepareOptions(fit: PushedImage['fit']): PrepareOptions {
     const { config } = this;
-    return this.preparer.prepare(bytes, label, {
+    return {
       screen: { width: this.screen.width, height: this.screen.height }, fit: fit ?? config.fit, rotate: config.rotate,
       background: config.background, srAvailable: this.sr !== null, maxPixels: config.maxPixels,
-    });
+    };
   }
 
   /** JPEG pictures get the model's JPEG variant when there is one; everything else the model itself. */
@@ -772,37 +783,41 @@ export class Daemon implements Controller {
 
   async push(bytes: Buffer, options: PushOptions, client: string): Promise<Accepted> {
     if (!this.pushes) throw new ControlError('busy', 'uprez is starting; send the image again in a moment');
+    const size = bytes.length; // the bytes move to the decoding thread: `bytes` is empty then
     const name = (options.name ?? '').replace(/[\u0000-\u001f/\\]/g, '_').slice(0, 200) || `pushed-${++this.pushCount}`;
     if (this.pushesInFlight >= MAX_PUSHES_IN_FLIGHT) {
       throw new ControlError('busy', `${MAX_PUSHES_IN_FLIGHT} pushes are being decoded already; wait for their replies and send again`);
     }
     // An accepted picture is shown or kept, never evicted unseen: no room, no acceptance.
-    const room = this.pushes.room(this.pushesAdmitted.count + 1, this.pushesAdmitted.bytes + bytes.length);
+    const room = this.pushes.room(this.pushesAdmitted.count + 1, this.pushesAdmitted.bytes + size);
     if (!room.fits) {
       throw new ControlError('busy', `${room.waiting} pushed pictures (${Math.round(room.waitingBytes / 1e6)} MB) still wait for their first turn on screen ` +
         `(pushMaxImages ${this.config.pushMaxImages}, pushMaxBytes ${this.config.pushMaxBytes}); send again once one has been shown (the "shown" event)`);
     }
     this.pushesAdmitted.count++;
-    this.pushesAdmitted.bytes += bytes.length;
+    this.pushesAdmitted.bytes += size;
     try {
       return await this.admittedPush(bytes, name, options, client);
     } finally {
       this.pushesAdmitted.count--;
-      this.pushesAdmitted.bytes -= bytes.length;
+      this.pushesAdmitted.bytes -= size;
     }
   }
 
-  private async admittedPush(bytes: Buffer, name: string, options: PushOptions, client: string): Promise<Accepted> {
+  private async admittedPush(pushedBytes: Buffer, name: string, options: PushOptions, client: string): Promise<Accepted> {
     this.pushesInFlight++;
     const started = performance.now();
+    const size = pushedBytes.length;
     let prepared: PreparedPicture;
+    let bytes: Buffer;
     try {
-      // Decoded before it is stored: a bad image is refused and changes nothing.
-      prepared = await this.prepare(bytes, name, options.fit ?? null);
+      // Decoded before it is stored: a bad image is refused and changes nothing. The bytes go to
+      // the decoding thread and come back with the picture (moved both ways, never copied here).
+      ({ prepared, bytes } = await this.preparer.prepareKeepingBytes(pushedBytes, name, this.prepareOptions(options.fit ?? null)));
     } catch (error) {
       const message = (error as Error).message;
       this.counters.rejected++;
-      log.warn('image.rejected', { source: 'push', name, client, bytes: bytes.length, reason: message });
+      log.warn('image.rejected', { source: 'push', name, client, bytes: size, reason: message });
       this.emit({ type: 'rejected', id: null, name, source: 'push', code: 'bad-image', message });
       throw new ControlError('bad-image', message);
     } finally {
@@ -1080,7 +1095,12 @@ export class Daemon implements Controller {
     };
   }
 
-  /** Stops within about 2 s: the display thread restores the CRTC. */
+  /**
+   * Stops: at once when nothing is in flight; otherwise once the frame in flight is done (a 4K
+   * composition takes seconds on a loaded Pi), the rest of a crossfade skipped, at most
+   * SCREEN_CLOSE_TIMEOUT_MS (src/show/screen-thread.ts). The display thread restores the CRTC it
+   * found. src/cli/run.ts waits for this, up to 15 s.
+   */
   async stop(signal: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -1094,7 +1114,10 @@ export class Daemon implements Controller {
       this.websocket?.close(),
       this.http?.close(),
       this.sr?.close(),
-      this.screen?.close(),
+      this.screen?.close().then((outcome) => {
+        if (outcome === 'closed') log.info('display.closed', { backend: this.screen.opened.info.backend });
+        else log.warn('display.closed', { backend: this.screen.opened.info.backend, outcome, message: 'the display thread did not give the screen back' });
+      }),
       this.preparer.close(),
     ]);
     this.loopDelay.disable();

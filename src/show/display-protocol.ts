@@ -8,6 +8,12 @@ export interface DisplayWorkerData {
   rotate: Rotation;
   /** Float64Array over it: [Date.now() of the last presented frame, frames presented]. */
   heartbeat: SharedArrayBuffer;
+  /**
+   * Int32Array over it: [1 once the main thread asked the display to close]. Set before the
+   * 'close' message, which waits behind whatever the thread is doing (a frame that takes seconds
+   * on a slow GPU): the thread reads it between its GL steps and skips the work left.
+   */
+  stop: SharedArrayBuffer;
 }
 
 export type DisplayRequest =
@@ -15,6 +21,8 @@ export type DisplayRequest =
   | { type: 'capture'; requestId: number }
   | { type: 'blank'; blank: boolean }
   | { type: 'freeze' }
+  /** Test hook: the next `frames` frames each take `ms` longer (blocking the thread, as a slow GPU's frames do). */
+  | { type: 'slow-frames'; requestId: number; ms: number; frames: number }
   | { type: 'close' };
 
 export interface OpenedDisplay {
@@ -40,4 +48,7 @@ export type DisplayEvent =
   | { type: 'screen-lost'; connector: string }
   /** KMS: the screen is connected again and shows the current picture, at `mode` (`resized` when its size changed). */
   | { type: 'screen-back'; connector: string; mode: string; width: number; height: number; refreshHz: number; resized: boolean; modeBefore: string; note: string | null }
+  /** Test hook: a slow frame (see 'slow-frames') has started; the thread is busy for its `ms`. */
+  | { type: 'slow-frame'; requestId: number }
+  /** The display is closed (KMS: the CRTC found at start is restored). */
   | { type: 'closed' };

@@ -12,6 +12,7 @@ import type { DisplayRequest, DisplayEvent, DisplayWorkerData } from './display-
 const port = parentPort!;
 const input = workerData as DisplayWorkerData;
 const heartbeat = new Float64Array(input.heartbeat);
+const stopFlag = new Int32Array(input.stop);
 
 function post(event: DisplayEvent, transfer: ArrayBuffer[] = []): void {
   port.postMessage(event, transfer);
@@ -71,6 +72,9 @@ let lastAmount = 0;
 let blank = false;
 let dirty = true;
 let closing = false;
+let closeRequested: () => void = () => {};
+/** Resolves at the 'close' message: a present() that waits for a page flip (which may never come without a screen) waits no longer. */
+const closeMessage = new Promise<void>((resolve) => (closeRequested = resolve));
 /** False while the KMS screen is unplugged: nothing is presented, the frame loop still beats. */
 let screenConnected = true;
 let lastConnectorCheck = 0;
@@ -78,6 +82,18 @@ let lastPresent = 0;
 /** How many frames in a row, up to the last one presented, showed what the screen shows now. */
 let unchangedFrames = 0;
 let wake: (() => void) | null = null;
+/** Test hook ('slow-frames'): frames still to slow down, by how much, and who asked. */
+let slowFrames = { count: 0, ms: 0, requestId: 0 };
+
+/**
+ * Whether the display is closing: its 'close' message arrived, or the main thread raised the
+ * stop flag and the message still waits behind the work in progress. Checked between GL steps:
+ * a picture not composed yet, the rest of a crossfade, the next frame are skipped then, so that
+ * the screen is given back (the CRTC restored) as soon as the frame in flight is done.
+ */
+function stopping(): boolean {
+  return closing || Atomics.load(stopFlag, 0) !== 0;
+}
 
 function wakeUp(): void {
   wake?.();
@@ -106,6 +122,8 @@ port.on('message', (request: DisplayRequest) => {
 function handle(request: DisplayRequest): void {
   switch (request.type) {
     case 'show': {
+      // Closing: a picture that would never be shown is not composed (seconds of GL on a slow GPU).
+      if (stopping()) return;
       const started = performance.now();
       const canvas = compositor.compose(request.spec);
       const composeMs = performance.now() - started;
@@ -122,6 +140,7 @@ function handle(request: DisplayRequest): void {
       break;
     }
     case 'capture': {
+      if (stopping()) throw new Error('the display is closing');
       // What is scanned out: black while blank (a crossfade waits, undrawn, for the screen to be
       // on again); during a crossfade its last frame; before its first frame the picture it
       // fades from (lastAmount is the previous fade's until then).
@@ -140,8 +159,13 @@ function handle(request: DisplayRequest): void {
       const cell = new Int32Array(new SharedArrayBuffer(4));
       for (;;) Atomics.wait(cell, 0, 0);
     }
+    case 'slow-frames':
+      slowFrames = { count: request.frames, ms: request.ms, requestId: request.requestId };
+      dirty = true;
+      break;
     case 'close':
       closing = true;
+      closeRequested();
       break;
   }
 }
@@ -186,9 +210,19 @@ function screenBack(): void {
 
 /** Presents the frame drawn; returns the time since the previous frame was presented. */
 async function present(): Promise<number> {
+  if (slowFrames.count > 0) {
+    // Test hook: this frame takes `ms` longer, the thread blocked as in a long GL call.
+    slowFrames.count--;
+    post({ type: 'slow-frame', requestId: slowFrames.requestId });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, slowFrames.ms);
+  }
   try {
-    await display.present();
+    const presented = display.present();
+    presented.catch(() => {}); // closed first: close() settles it, nobody waits for it any more
+    await Promise.race([presented, closeMessage]);
   } catch (error) {
+    // Closing: the frame is not needed any more (e.g. its flip was cut short by close()).
+    if (stopping()) return 0;
     // A screen unplugged between two checks can make the page flip fail: that is no crash.
     lastConnectorCheck = 0;
     checkConnector(performance.now());
@@ -203,7 +237,7 @@ async function present(): Promise<number> {
 }
 
 async function frameLoop(): Promise<void> {
-  while (!closing) {
+  while (!stopping()) {
     const now = performance.now();
     checkConnector(now);
     if (!screenConnected) {
@@ -220,6 +254,7 @@ async function frameLoop(): Promise<void> {
       const t = transition;
       const amount = t.start < 0 ? 0 : Math.min(1, (now - t.start) / t.ms, lastAmount + MAX_FADE_STEP);
       compositor.drawFrame(current, t.canvas, amount);
+      if (stopping()) break; // not presented: GL would run the composition for nothing
       lastAmount = amount;
       unchangedFrames = 0;
       const interval = await present();
@@ -255,6 +290,7 @@ async function frameLoop(): Promise<void> {
       // rasterizer, taken from SR.
       const age = changed ? 0 : (display.bufferAge?.() ?? 0);
       if (!(age > 0 && age <= unchangedFrames)) compositor.drawFrame(blank ? null : current);
+      if (stopping()) break;
       await present();
       unchangedFrames = changed ? 1 : unchangedFrames + 1;
       if (cut) {
@@ -269,9 +305,13 @@ async function frameLoop(): Promise<void> {
     });
     wake = null;
   }
-  if (transition) compositor.release(transition.canvas);
-  compositor.release(current);
-  compositor.dispose();
+  try {
+    if (transition) compositor.release(transition.canvas);
+    compositor.release(current);
+    compositor.dispose();
+  } catch {
+    // A GL error while freeing: the screen is given back all the same.
+  }
   display.close(); // KMS: restores the CRTC that was there before
   post({ type: 'closed' });
   port.close();

@@ -23,6 +23,14 @@ export interface ScreenCapture {
   pictureId: number;
 }
 
+/**
+ * How long close() waits for the display thread to give the screen back before it ends the
+ * thread. A frame in flight is not interrupted (a GL call cannot be): it can take seconds (a 4K
+ * composition on a loaded Pi, many under emulation). Below systemd's TimeoutStopSec (20 s) with
+ * room to spare; src/cli/run.ts waits up to 15 s for the whole stop.
+ */
+export const SCREEN_CLOSE_TIMEOUT_MS = 13_000;
+
 export class ScreenThreadError extends Error {
   constructor(message: string, readonly code: string | null) {
     super(message);
@@ -57,7 +65,11 @@ export class ScreenThread extends EventEmitter {
   private nextId = 1;
   private readonly captures = new Map<number, { resolve: (c: ScreenCapture) => void; reject: (e: Error) => void }>();
   private readonly heartbeat: Float64Array;
+  private readonly stopFlag: Int32Array;
   private closed = false;
+  /** The display thread said it closed the display. */
+  private displayClosed = false;
+  private readonly slowFrameWaiters = new Map<number, () => void>();
   /**
    * The picture the display thread is composing (sent, no frame of it yet), and the newest one
    * sent after it, held here meanwhile. On a slow GPU pictures can come faster than they are
@@ -72,9 +84,10 @@ export class ScreenThread extends EventEmitter {
   private blank = false;
   private connected = true;
 
-  private constructor(private readonly worker: Worker, heartbeat: SharedArrayBuffer, readonly opened: OpenedDisplay) {
+  private constructor(private readonly worker: Worker, heartbeat: SharedArrayBuffer, stop: SharedArrayBuffer, readonly opened: OpenedDisplay) {
     super();
     this.heartbeat = new Float64Array(heartbeat);
+    this.stopFlag = new Int32Array(stop);
     worker.on('message', (event: DisplayEvent) => this.onEvent(event));
     worker.on('error', (error) => this.fail(`the display thread crashed: ${error.message}`));
     worker.on('exit', (code) => {
@@ -84,14 +97,15 @@ export class ScreenThread extends EventEmitter {
 
   static open(screen: ScreenOptions, rotate: Rotation): Promise<ScreenThread> {
     const heartbeat = new SharedArrayBuffer(16);
-    const data: DisplayWorkerData = { screen, rotate, heartbeat };
+    const stop = new SharedArrayBuffer(4);
+    const data: DisplayWorkerData = { screen, rotate, heartbeat, stop };
     const worker = new Worker(new URL('./display-worker.js', import.meta.url), { workerData: data });
     return new Promise((resolve, reject) => {
       const onMessage = (event: DisplayEvent) => {
         if (event.type === 'opened') {
           worker.off('message', onMessage);
           worker.off('error', reject);
-          resolve(new ScreenThread(worker, heartbeat, event));
+          resolve(new ScreenThread(worker, heartbeat, stop, event));
         } else if (event.type === 'open-failed') {
           void worker.terminate();
           reject(new ScreenThreadError(event.message, event.code));
@@ -175,6 +189,18 @@ export class ScreenThread extends EventEmitter {
     this.send({ type: 'freeze' });
   }
 
+  /**
+   * Test hook: the next `frames` frames each block the display thread `ms` longer (a slow GPU);
+   * resolves when the first of them has started.
+   */
+  slowFrames(ms: number, frames: number): Promise<void> {
+    const requestId = this.nextId++;
+    return new Promise((resolve) => {
+      this.slowFrameWaiters.set(requestId, resolve);
+      this.send({ type: 'slow-frames', requestId, ms, frames });
+    });
+  }
+
   /** Milliseconds since the display thread last presented a frame. */
   lastFrameAgeMs(): number {
     const last = this.heartbeat[0]!;
@@ -185,17 +211,32 @@ export class ScreenThread extends EventEmitter {
     return this.heartbeat[1]!;
   }
 
-  /** Stops the frame loop and closes the display (KMS: restores the previous CRTC). */
-  async close(timeoutMs = 1500): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops the frame loop and closes the display (KMS: restores the previous CRTC). A frame in
+   * flight is finished first (at most `timeoutMs`; then the thread is ended, and the screen is
+   * not given back); what would come after it is skipped. Resolves 'closed' (the display thread
+   * closed the display), 'timeout' (it was ended), or 'ended' (it ended by itself before closing
+   * the display: it had failed).
+   */
+  async close(timeoutMs = SCREEN_CLOSE_TIMEOUT_MS): Promise<'closed' | 'timeout' | 'ended'> {
+    if (this.closed) return this.displayClosed ? 'closed' : 'ended';
     this.closed = true;
     const done = new Promise<void>((resolve) => {
       this.worker.on('message', (event: DisplayEvent) => event.type === 'closed' && resolve());
       this.worker.once('exit', () => resolve());
     });
+    // Seen at once by the display thread, between its GL steps; the message waits behind them.
+    Atomics.store(this.stopFlag, 0, 1);
     this.worker.postMessage({ type: 'close' } satisfies DisplayRequest);
-    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-    if ((await Promise.race([done, timer])) === 'timeout') await this.worker.terminate();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs).unref()));
+    const outcome = await Promise.race([done, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      await this.worker.terminate();
+      return 'timeout';
+    }
+    return this.displayClosed ? 'closed' : 'ended';
   }
 
   private send(request: DisplayRequest): void {
@@ -233,6 +274,13 @@ export class ScreenThread extends EventEmitter {
       }
       case 'fatal':
         this.fail(event.message);
+        break;
+      case 'slow-frame':
+        this.slowFrameWaiters.get(event.requestId)?.();
+        this.slowFrameWaiters.delete(event.requestId);
+        break;
+      case 'closed':
+        this.displayClosed = true;
         break;
       case 'screen-lost':
         this.connected = false;

@@ -288,6 +288,7 @@ if ('missing' in tools) {
       t.equal(exited.code, 0, 'exit code 0');
       const said = vm.log.slice(logFrom).join('\n');
       t.notMatch(said, /terminate called|Napi::Error|FATAL ERROR|Aborted/, 'no C++ exception ended the process');
+      t.match(said, /display\.closed backend=kms(?! outcome)/, 'the display thread closed the display');
       vm.send('connector-detect');
       await vm.nextSkippingLogs('connector', 60_000);
       let difference = '';
