@@ -17,6 +17,8 @@ import { repoRoot } from '../service/paths.js';
  * limit, and below the unit's TimeoutStopSec (20 s), after which systemd would SIGKILL it.
  */
 const STOP_DEADLINE_MS = 15_000;
+// After a clean stop, how long the process may take to end by itself.
+const EXIT_GRACE_MS = 500;
 
 function version(): string {
   return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -64,5 +66,12 @@ export async function main(args: string[]): Promise<number> {
     stderr.write(`uprez run: ${(error as Error).message}\n`);
     return 1;
   }
-  return stopped;
+  const code = await stopped;
+  // Stopped: the screen is given back and everything is closed. Should a handle still keep the
+  // process alive (a thread slow to end), exit anyway after a moment, and say what held it.
+  setTimeout(() => {
+    log.warn('exit.held', { resources: process.getActiveResourcesInfo().join(',') });
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+  return code;
 }
