@@ -100,6 +100,20 @@ function wakeUp(): void {
   wake = null;
 }
 
+/**
+ * Waits `ms`, or less when a message wakes the loop. The timer is cleared when woken: a timer
+ * left pending would keep this thread (and so the process) alive after the display closed.
+ */
+function sleepUntilWoken(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(wakeUp, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
 /** Ends a transition at once (a newer picture arrived): its picture becomes the current one. */
 function finishTransition(): void {
   if (!transition) return;
@@ -243,11 +257,7 @@ async function frameLoop(): Promise<void> {
     if (!screenConnected) {
       // No screen to show on: pictures and transitions wait for it; the heartbeat says the thread is alive.
       heartbeat[0] = Date.now();
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, CONNECTOR_CHECK_MS);
-      });
-      wake = null;
+      await sleepUntilWoken(CONNECTOR_CHECK_MS);
       continue;
     }
     if (transition && !blank) {
@@ -299,11 +309,7 @@ async function frameLoop(): Promise<void> {
       }
       continue;
     }
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      setTimeout(resolve, Math.max(1, KEEPALIVE_MS - (now - lastPresent)));
-    });
-    wake = null;
+    await sleepUntilWoken(Math.max(1, KEEPALIVE_MS - (now - lastPresent)));
   }
   try {
     if (transition) compositor.release(transition.canvas);

@@ -30,6 +30,8 @@ export interface ScreenCapture {
  * room to spare; src/cli/run.ts waits up to 15 s for the whole stop.
  */
 export const SCREEN_CLOSE_TIMEOUT_MS = 13_000;
+/** After the display closed, how long its thread may take to end before it is ended. */
+const THREAD_END_GRACE_MS = 1_000;
 
 export class ScreenThreadError extends Error {
   constructor(message: string, readonly code: string | null) {
@@ -221,9 +223,10 @@ export class ScreenThread extends EventEmitter {
   async close(timeoutMs = SCREEN_CLOSE_TIMEOUT_MS): Promise<'closed' | 'timeout' | 'ended'> {
     if (this.closed) return this.displayClosed ? 'closed' : 'ended';
     this.closed = true;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     const done = new Promise<void>((resolve) => {
       this.worker.on('message', (event: DisplayEvent) => event.type === 'closed' && resolve());
-      this.worker.once('exit', () => resolve());
+      void exited.then(resolve);
     });
     // Seen at once by the display thread, between its GL steps; the message waits behind them.
     Atomics.store(this.stopFlag, 0, 1);
@@ -236,6 +239,11 @@ export class ScreenThread extends EventEmitter {
       await this.worker.terminate();
       return 'timeout';
     }
+    // The screen is given back; the thread still has to end, or it keeps the process alive.
+    // It ends by itself at once; should anything of it linger, it is ended.
+    const ended = new Promise<'ended'>((resolve) => (timer = setTimeout(() => resolve('ended'), THREAD_END_GRACE_MS).unref()));
+    if ((await Promise.race([exited, ended])) === 'ended') await this.worker.terminate();
+    clearTimeout(timer);
     return this.displayClosed ? 'closed' : 'ended';
   }
 
