@@ -50,6 +50,8 @@ export interface DaemonConfig {
   /** Pushed images kept in the state directory (oldest evicted beyond these). */
   pushMaxImages: number;
   pushMaxBytes: number;
+  /** Seconds a push waits for room while pushed pictures not yet shown fill the store, before it is busy. */
+  pushWaitS: number;
   /** Seconds before reading a picture's file is given up. */
   readTimeoutS: number;
   /** Share of the network's work SR spends (1: all of it; see src/sr/adaptive.ts). */

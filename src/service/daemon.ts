@@ -48,6 +48,8 @@ const FRAME_STALE_MS = 3000;
 const RECENT_TIMINGS = 12;
 /** Pushed images being decoded at once, over all clients: a burst cannot exhaust memory. */
 const MAX_PUSHES_IN_FLIGHT = 8;
+/** Pushes that may wait for room in the push store at once (pushWaitS); one more is busy at once. */
+const MAX_PUSHES_WAITING_FOR_ROOM = 8;
 const THUMBNAIL_SIZE = 160;
 /** Thumbnails kept in memory (about 5 kB each). */
 const MAX_THUMBNAILS = 500;
@@ -120,6 +122,9 @@ export class Daemon implements Controller {
   private pushesInFlight = 0;
   /** Pushes let in (room reserved in the push store) and not stored yet: their count and bytes. */
   private pushesAdmitted = { count: 0, bytes: 0 };
+  /** Pushes waiting for room in the push store (their bytes held), and how to wake them. */
+  private pushesWaitingForRoom = 0;
+  private readonly roomWaiters = new Set<() => void>();
   private screen!: ScreenThread;
   private sr: SrThread | null = null;
   private srProblem: string | null = null;
@@ -788,20 +793,60 @@ export class Daemon implements Controller {
     if (this.pushesInFlight >= MAX_PUSHES_IN_FLIGHT) {
       throw new ControlError('busy', `${MAX_PUSHES_IN_FLIGHT} pushes are being decoded already; wait for their replies and send again`);
     }
-    // An accepted picture is shown or kept, never evicted unseen: no room, no acceptance.
-    const room = this.pushes.room(this.pushesAdmitted.count + 1, this.pushesAdmitted.bytes + size);
-    if (!room.fits) {
-      throw new ControlError('busy', `${room.waiting} pushed pictures (${Math.round(room.waitingBytes / 1e6)} MB) still wait for their first turn on screen ` +
-        `(pushMaxImages ${this.config.pushMaxImages}, pushMaxBytes ${this.config.pushMaxBytes}); send again once one has been shown (the "shown" event)`);
-    }
-    this.pushesAdmitted.count++;
-    this.pushesAdmitted.bytes += size;
+    await this.reserveRoom(size);
     try {
       return await this.admittedPush(bytes, name, options, client);
     } finally {
       this.pushesAdmitted.count--;
       this.pushesAdmitted.bytes -= size;
+      this.wakeRoomWaiters();
     }
+  }
+
+  /**
+   * Reserves room in the push store for one more picture of `size` bytes. An accepted picture is
+   * shown or kept, never evicted unseen, so while pictures not yet shown fill the store a push
+   * waits for one of them to come on screen, up to pushWaitS (its client is answered then: a client
+   * pushing faster than the screen shows need not send its bytes again and again), and is busy after.
+   */
+  private async reserveRoom(size: number): Promise<void> {
+    const deadline = performance.now() + this.config.pushWaitS * 1000;
+    let waiting = false;
+    try {
+      for (;;) {
+        const room = this.pushes.room(this.pushesAdmitted.count + 1, this.pushesAdmitted.bytes + size);
+        if (room.fits) {
+          this.pushesAdmitted.count++;
+          this.pushesAdmitted.bytes += size;
+          return;
+        }
+        const left = deadline - performance.now();
+        if (left <= 0 || this.stopping || (!waiting && this.pushesWaitingForRoom >= MAX_PUSHES_WAITING_FOR_ROOM)) {
+          throw new ControlError('busy', `${room.waiting} pushed pictures (${Math.round(room.waitingBytes / 1e6)} MB) still wait for their first turn on screen ` +
+            `(pushMaxImages ${this.config.pushMaxImages}, pushMaxBytes ${this.config.pushMaxBytes}); send again once one has been shown (the "shown" event)`);
+        }
+        if (!waiting) {
+          waiting = true;
+          this.pushesWaitingForRoom++;
+        }
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            this.roomWaiters.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, left);
+          this.roomWaiters.add(wake);
+        });
+      }
+    } finally {
+      if (waiting) this.pushesWaitingForRoom--;
+    }
+  }
+
+  /** Room in the push store may have changed (a picture came on screen, was deleted, or a push ended). */
+  private wakeRoomWaiters(): void {
+    for (const wake of [...this.roomWaiters]) wake();
   }
 
   private async admittedPush(pushedBytes: Buffer, name: string, options: PushOptions, client: string): Promise<Accepted> {
@@ -906,6 +951,7 @@ export class Daemon implements Controller {
     if (record.source !== 'push') throw new ControlError('not-allowed', `${id} is a file of the watched folder: delete the file instead`);
     this.forget(id);
     await this.pushes.delete(id);
+    this.wakeRoomWaiters();
     log.info('image.deleted', { id, onScreen: this.onScreen?.id === id });
   }
 
@@ -986,7 +1032,10 @@ export class Daemon implements Controller {
       entry.timing.previewMs ??= ms;
     }
     log.info(entry.kind === 'preview' ? 'preview.shown' : 'sr.shown', { id: entry.timing.id, ms });
-    if (this.images.get(entry.timing.id)?.source === 'push') this.pushes.markShown(entry.timing.id);
+    if (this.images.get(entry.timing.id)?.source === 'push') {
+      this.pushes.markShown(entry.timing.id);
+      this.wakeRoomWaiters();
+    }
     if (entry.kind === 'preview' || entry.timing.srShownMs === entry.timing.previewMs) {
       this.emit({ type: 'preview-shown', id: entry.timing.id, ms });
       const pending = entry.timing.pendingSrDone;
@@ -1104,6 +1153,7 @@ export class Daemon implements Controller {
   async stop(signal: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.wakeRoomWaiters(); // pushes waiting for room are answered busy now
     sdNotify('STOPPING=1');
     this.clearSlideTimer();
     if (this.srRetryTimer) clearTimeout(this.srRetryTimer);

@@ -1,6 +1,7 @@
 // Pushed pictures are kept in the state directory: they survive a restart, can be shown again,
 // and are bounded (the oldest shown go first; never the one on screen, nor one that has not been
-// on screen yet: while the store is full of those, pushes are refused as busy).
+// on screen yet: while the store is full of those, a push waits for room, up to pushWaitS, then
+// is refused as busy).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -97,12 +98,13 @@ t.test('pushed pictures survive a restart and can be shown again; the store is b
 const hhmm = (date: Date) => `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 const HOUR = 3_600_000;
 
-t.test('an accepted push is never evicted unseen: while the store is full of pictures not yet shown, pushes are busy', async (t) => {
+t.test('an accepted push is never evicted unseen: while the store is full of pictures not yet shown, a push waits for room (pushWaitS), then is busy', async (t) => {
   const dirs = daemonDirs();
   // Off hours (the schedule's clock moved 3 hours on): pushes are accepted but not shown.
   const schedule = `${hhmm(new Date(Date.now() - HOUR))}-${hhmm(new Date(Date.now() + HOUR))}`;
+  const waitS = 5;
   const daemon = startDaemon(dirs, ['--model', 'none', '--token', token, '--transition', 'cut', '--fit', 'fill', '--push-max-images', '2',
-    '--interval', '2', '--schedule', schedule]);
+    '--interval', '2', '--schedule', schedule, '--push-wait-s', String(waitS)]);
   t.teardown(() => daemon.stop('SIGKILL'));
   await daemon.waitForLine(/event=slideshow.ready/);
   await post(daemon, `/test/clock-offset?ms=${3 * HOUR}`);
@@ -112,20 +114,30 @@ t.test('an accepted push is never evicted unseen: while the store is full of pic
   const red = await client.request('push', { name: 'red.png' }, await png(220, 0, 0));
   const green = await client.request('push', { name: 'green.png' }, await png(0, 220, 0));
   t.ok(red.ok && green.ok, 'two pushes accepted in off hours');
-  const blue = await client.request('push', { name: 'blue.png' }, await png(0, 0, 220));
-  t.equal(blue.error?.code, 'busy', 'the third is refused: busy');
+  const blueBytes = await png(0, 0, 220);
+  const asked = performance.now();
+  const blue = await client.request('push', { name: 'blue.png' }, blueBytes);
+  const waitedMs = performance.now() - asked;
+  t.equal(blue.error?.code, 'busy', 'the third, with no picture coming on screen, is refused: busy');
+  t.ok(waitedMs >= waitS * 1000 - 100, `after waiting pushWaitS for room (${Math.round(waitedMs)} ms)`);
   t.match(blue.error?.message, /^2 pushed pictures \(0 MB\) still wait for their first turn on screen \(pushMaxImages 2, pushMaxBytes \d+\); send again once one has been shown/);
   const names = () => client.request('list').then((r) => (r.images as Array<{ name: string }>).map((i) => i.name).sort());
   t.same(await names(), ['green.png', 'red.png'], 'neither waiting picture was evicted for it');
 
-  // On hours again: one comes on screen at once, the other at the slideshow's next turn.
+  // Sent again, it waits; on hours again, red comes on screen at once: room, and blue is accepted.
+  let answered = false;
+  const again = client.request('push', { name: 'blue.png' }, blueBytes).finally(() => (answered = true));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.notOk(answered, 'sent again, it waits for room (no reply yet)');
   await post(daemon, '/test/clock-offset?ms=0');
   await client.event((e) => e.event === 'preview-shown' && e.id === red.image.id, 'red on screen');
+  t.ok((await again).ok, 'once red came on screen, the waiting push is accepted: its bytes were not sent again');
+  // Red was on screen when blue came (never evicted then): the store holds one over its bound until the next push.
+  t.same(await names(), ['blue.png', 'green.png', 'red.png'], 'blue is kept, and green (not shown yet) was not evicted for it');
   await client.event((e) => e.event === 'preview-shown' && e.id === green.image.id, 'green on screen');
-  const again = await client.request('push', { name: 'blue.png' }, await png(0, 0, 220));
-  t.ok(again.ok, 'once both were shown, the push is accepted');
-  t.equal((await names()).length, 2, 'and the store holds 2: a shown one was evicted for it');
-  t.ok((await names()).includes('blue.png'), 'blue is kept');
+  const more = await client.request('push', { name: 'white.png' }, await png(250, 250, 250));
+  t.ok(more.ok, 'with every picture shown, the next push is accepted at once');
+  t.equal((await names()).length, 2, 'and the store is back to its 2: shown ones were evicted for it');
   client.close();
 
   // The store remembers what was shown across a restart.

@@ -66,6 +66,7 @@ t.test('the defaults load and validate', async (t) => {
     idleTimeoutS: 60,
     pushMaxImages: 100,
     pushMaxBytes: 524288000,
+    pushWaitS: 30,
     readTimeoutS: 30,
     effort: 1,
     srRetryS: 30,

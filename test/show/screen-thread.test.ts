@@ -18,8 +18,14 @@ function picture(rgb: [number, number, number]): PictureSpec {
   };
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_resolve, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms))]);
+/** `promise`, or an error after `ms`; the timer is cleared once it settles (a pending one would keep the test's process alive). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 t.test('while blank, pictures do not wait for a first frame; unblanked, the newest is shown', async (t) => {

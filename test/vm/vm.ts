@@ -463,6 +463,22 @@ export class TestVm {
     return readPpm(readFileSync(file));
   }
 
+  /**
+   * Asks the guest to power off and waits for qemu to end, at most `timeoutMs`: resolves with its
+   * exit code, or 'timeout'. The wait's timer is cleared either way (a pending timer would keep the
+   * test's process, and so tap, waiting for it after the test is done).
+   */
+  async powerOff(timeoutMs = 30_000): Promise<number | null | 'timeout'> {
+    this.send('poweroff');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Kills qemu if it still runs. */
   async kill(): Promise<void> {
     this.monitor?.destroy();
@@ -473,6 +489,15 @@ export class TestVm {
   }
 }
 
+const samePixel = (a: Screen, b: Screen, i: number) => a.pixels[i] === b.pixels[i] && a.pixels[i + 1] === b.pixels[i + 1] && a.pixels[i + 2] === b.pixels[i + 2];
+
+/** How many pixels of two screens of the same size differ. */
+export function differingPixels(actual: Screen, expected: Screen): number {
+  let count = 0;
+  for (let i = 0; i < actual.pixels.length; i += 3) if (!samePixel(actual, expected, i)) count++;
+  return count;
+}
+
 /** How two screens differ, in words; '' when they are equal. */
 export function describeDifference(actual: Screen, expected: Screen): string {
   if (actual.width !== expected.width || actual.height !== expected.height) {
@@ -481,7 +506,7 @@ export function describeDifference(actual: Screen, expected: Screen): string {
   let count = 0;
   let first = '';
   for (let i = 0; i < actual.pixels.length; i += 3) {
-    if (actual.pixels[i] === expected.pixels[i] && actual.pixels[i + 1] === expected.pixels[i + 1] && actual.pixels[i + 2] === expected.pixels[i + 2]) continue;
+    if (samePixel(actual, expected, i)) continue;
     if (count++ === 0) {
       const pixel = i / 3;
       const rgb = (p: Uint8Array) => `(${p[i]},${p[i + 1]},${p[i + 2]})`;
