@@ -46,7 +46,7 @@ if ('missing' in tools) {
   else t.test('the daemon end to end in a qemu VM', { skip: `the VM test cannot run here: ${tools.missing}` }, () => {});
 } else {
   // As long as the runner lets the file run (TAP_TIMEOUT: package.json, or --timeout): on a loaded
-  // machine a run takes up to twice its usual 11 minutes.
+  // machine a run takes longer than its usual 11 minutes.
   t.test('the daemon end to end in a qemu VM', { timeout: Number(process.env.TAP_TIMEOUT || 1200) * 1000 - 10_000 }, async (t) => {
     const started = Date.now();
     const workDir = mkdtempSync(join(tmpdir(), 'uprez-vm-daemon-'));
