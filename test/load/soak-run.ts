@@ -323,7 +323,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         pusher.send(JSON.stringify({ id, cmd: 'push', name: `soak-${n}.${image.format === 'jpeg' ? 'jpg' : image.format}` }));
         pusher.send(bytes);
         const reply = await pusher.reply(id, 120_000).catch((error: Error) => {
-          throw new Error(`${error.message}; the daemon's last lines:\n${d.lines.slice(-30).join('\n')}`);
+          const ended = d.child.exitCode !== null || d.child.signalCode !== null ? `the daemon ended (code ${d.child.exitCode}, signal ${d.child.signalCode})` : 'the daemon still runs';
+          throw new Error(`${error.message}; ${ended}; its stderr:\n${d.stderr.slice(-4000)}\nits last lines:\n${d.lines.slice(-30).join('\n')}`);
         });
         if (reply.ok) {
           accepted.push(reply.image.id as string);
@@ -460,7 +461,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
   } finally {
     await d.stop('SIGKILL');
-    if (options.daemonLog) writeFileSync(options.daemonLog, `${d.lines.join('\n')}\n`);
+    if (options.daemonLog) writeFileSync(options.daemonLog, `${d.lines.join('\n')}\n${d.stderr}`);
     if (!options.keep) rmSync(dirs.root, { recursive: true, force: true });
   }
 }
