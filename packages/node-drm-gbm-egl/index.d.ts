@@ -570,7 +570,8 @@ export interface Display {
   /**
    * KMS only: whether the screen is connected now and the modes it offers, as the kernel last
    * probed them (no re-probe: HDMI hot-plug, the kernel's connector poll or a status forced in
-   * /sys/class/drm keep it current). Cheap enough to call every second or two.
+   * /sys/class/drm keep the status current; the mode list may still be an earlier screen's, which
+   * is why setMode probes). Cheap enough to call every second or two.
    */
   connectorState?(): { connected: boolean; modes: ModeInfo[] };
   /**
@@ -583,7 +584,8 @@ export interface Display {
   suspend?(): void;
   /**
    * KMS only, while suspended: the next present() sets this mode ('WxH' or 'WxH@Hz' as openDisplay
-   * takes it; '' the preferred one). A new size gets new buffers, and `width`, `height`, `info` change;
+   * takes it; '' the preferred one), chosen from the connector's modes probed again (the screen may be
+   * another one). A new size gets new buffers, and `width`, `height`, `info` change;
    * the GL context and its objects stay. Throws DisplayError 'mode-not-available' with the modes offered.
    */
   setMode?(mode: string): void;

@@ -40,6 +40,7 @@ import type { RasterImage } from '../sr/model.js';
 import { SrCancelled, SrThread, type SrPriority, type SrResult } from '../sr/sr-thread.js';
 import type { SrModelChoice } from '../sr/sr-protocol.js';
 import { jpegVariantPath } from '../sr/load-model.js';
+import { lowerOtherThreads } from './main-thread-first.js';
 
 /** The SR version replaces the preview with a short crossfade (a cut when transitions are cuts). */
 const SR_CROSSFADE_MS = 500;
@@ -191,6 +192,10 @@ export class Daemon implements Controller {
   async start(): Promise<void> {
     const { config } = this;
     this.loopDelay.enable();
+    // The event loop before bulk work: the other threads run at a lower priority, swept now and
+    // then for the ones started since (src/service/main-thread-first.ts).
+    lowerOtherThreads();
+    this.timers.push(setInterval(() => lowerOtherThreads(), 2000));
     this.screen = await ScreenThread.open({
       backend: config.backend, card: config.card ?? undefined, connector: config.connector ?? undefined,
       mode: config.mode ?? undefined, headlessSize: config.size,

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { NotifyReceiver } from '../helpers/notify-receiver.js';
 import { daemonDirs, startDaemon, uprez } from '../helpers/daemon.js';
+import { threadPriorities } from '../helpers/proc.js';
 
 function solid(path: string, rgb: [number, number, number]): Promise<unknown> {
   return sharp({ create: { width: 64, height: 36, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(path);
@@ -123,6 +124,23 @@ t.test('after SIGKILL, a restart resumes the same picture; SIGTERM stops cleanly
   t.ok(ms < 2500, `stopped in ${ms} ms (nothing in flight: at once)`);
   t.ok(second.lines.some((line) => /event=display.closed backend=headless$/.test(line)), 'the display thread closed the display');
   t.ok(second.lines.some((line) => /event=stopped signal=SIGTERM/.test(line)), 'logs that it stopped');
+});
+
+t.test('the main thread runs ahead of the bulk work: every other thread of the daemon at a lower priority', async (t) => {
+  const dirs = daemonDirs();
+  await solid(join(dirs.folder, 'a.png'), [200, 0, 0]);
+  const daemon = startDaemon(dirs, ['--interval', '60']);
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await daemon.waitForLine(/event=sr.done/, 120_000);
+  await sleep(2500); // threads started since the last sweep are lowered at the next (every 2 s)
+  const threads = threadPriorities(daemon.child.pid!);
+  const main = threads.find((thread) => thread.tid === daemon.child.pid);
+  t.equal(main?.nice, 0, 'the main thread: nice 0');
+  const others = threads.filter((thread) => thread.tid !== daemon.child.pid);
+  t.ok(others.length >= 8, `${others.length} other threads (libuv's pool, V8's helpers, the worker threads)`);
+  const higher = others.filter((thread) => thread.nice < 5).map((thread) => `${thread.name}(${thread.tid}) nice ${thread.nice}`);
+  t.same(higher, [], 'none of them at a priority above nice 5');
+  t.ok(others.some((thread) => thread.nice === 10), 'the SR thread keeps its own, lower priority (nice 10)');
 });
 
 t.test('auto falls back to headless when there is no KMS screen, and says why', { skip: existsSync('/dev/dri') ? 'this machine has /dev/dri' : false }, async (t) => {

@@ -25,3 +25,27 @@ export function residentBytes(pid: number): number {
   if (!match) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]) * 1024;
 }
+
+/** Resident memory of `pid` by kind (bytes): anonymous (heaps, pixels), file-backed (code, libraries), shared. */
+export function residentParts(pid: number): { anon: number; file: number; shmem: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+}
+
+/** Every thread of `pid`: its id, name and nice value (from /proc/PID/task/TID/stat). */
+export function threadPriorities(pid: number): { tid: number; name: string; nice: number }[] {
+  const threads: { tid: number; name: string; nice: number }[] = [];
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // After the name: state (field 3) ... nice (field 19).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.push({ tid: Number(entry), name, nice: Number(fields[16]) });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return threads;
+}

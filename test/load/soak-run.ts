@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { repoRoot } from '../../src/service/paths.js';
 import { daemonDirs, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { fdTargets, openFds, residentBytes } from '../helpers/proc.js';
+import { fdTargets, openFds, residentBytes, residentParts } from '../helpers/proc.js';
 import { openWs, type Message, type WsClient } from '../helpers/ws-client.js';
 
 export interface SoakOptions {
@@ -36,12 +36,19 @@ export interface SoakOptions {
   model?: string;
   /** More environment for the daemon (e.g. LD_PRELOAD for its allocator). */
   env?: NodeJS.ProcessEnv;
+  /** How long the daemon rests before warm and end are read (s; default 5). */
+  restS?: number;
   /** Write every line the daemon printed here at the end (its log; and V8's, e.g. with --trace-gc in UPREZ_DAEMON_NODE_FLAGS). */
   daemonLog?: string;
 }
 
 export interface Holdings {
   rssBytes: number;
+  /** RSS split: anonymous (heaps, pixels, GL buffers) and file-backed (code, libraries). */
+  anonBytes: number;
+  fileBytes: number;
+  /** RSS once a second while it rested before this reading (whether it was still falling). */
+  restRssBytes: number[];
   gpuBytes: number;
   /** The main thread's JS heap in use and its external memory (buffers outside the heap): where RSS went. */
   heapBytes: number;
@@ -69,7 +76,7 @@ export interface SoakReport {
   /**
    * Before the first push; after the warm-up (every picture of the pool pushed once: each size and
    * format seen); at the end. Warm and end are taken the same way, at rest (the last picture shown,
-   * SR idle, the slideshow paused, then SETTLE_MS), so that they compare what the daemon holds.
+   * SR idle, the slideshow paused, then restS seconds), so that they compare what the daemon holds.
    */
   cold: Holdings;
   warm: Holdings;
@@ -219,12 +226,13 @@ async function steadyFds(pid: number, expected: number | null): Promise<number> 
   return last;
 }
 
-/** How long the daemon rests before warm and end are read (its threads collect after 2 s of quiet). */
-const SETTLE_MS = 5000;
+/** How long the daemon rests by default before warm and end are read (its threads collect after 2 s of quiet). */
+const SETTLE_S = 5;
 
-async function holdings(d: RunningDaemon, base: string, expectedFds: number | null): Promise<Holdings> {
+async function holdings(d: RunningDaemon, base: string, expectedFds: number | null, restRssBytes: number[] = []): Promise<Holdings> {
   const fds = await steadyFds(d.child.pid!, expectedFds);
-  return { rssBytes: residentBytes(d.child.pid!), ...(await memory(base)), fds };
+  const parts = residentParts(d.child.pid!);
+  return { rssBytes: residentBytes(d.child.pid!), anonBytes: parts.anon, fileBytes: parts.file, restRssBytes, ...(await memory(base)), fds };
 }
 
 // ---- the run ----
@@ -344,7 +352,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     let failed = false; // one worker's failure stops the others (and the sampler, below)
     let warmAfter = 0;
-    /** The daemon at rest: the last accepted picture shown, SR idle, the slideshow paused, then SETTLE_MS. */
+    /** The daemon at rest: the last accepted picture shown, SR idle, the slideshow paused, then restS seconds. */
     const atRest = async (expectedFds: number | null): Promise<Holdings> => {
       const last = accepted.at(-1);
       if (last) await tracker.wait((m) => m.event === 'preview-shown' && m.id === last, 'the last picture shown', 120_000).catch(() => {});
@@ -354,8 +362,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (s.sr.pending === 0) break;
         await sleep(500);
       }
-      await sleep(SETTLE_MS);
-      return holdings(d, base, expectedFds);
+      const restRss: number[] = [];
+      for (let second = 0; second < (options.restS ?? SETTLE_S); second++) {
+        await sleep(1000);
+        restRss.push(residentBytes(d.child.pid!));
+      }
+      return holdings(d, base, expectedFds, restRss);
     };
     // After the warm-up the pushers stop (the pushes in flight land), the daemon rests and warm is
     // read; the rest does not count in the run's time nor in its event-loop windows.

@@ -236,7 +236,7 @@ class KmsDisplay {
     return this.#native.bufferAge();
   }
 
-  /** Whether the screen is connected now, and its modes (as the kernel last probed them). */
+  /** Whether the screen is connected now, and its modes (as the kernel last probed them: setMode probes again). */
   connectorState() {
     return this.#native.connectorState();
   }
@@ -249,7 +249,9 @@ class KmsDisplay {
 
   /** While suspended: the next present() uses this mode ('WxH' or 'WxH@Hz', as openDisplay takes). */
   setMode(requested) {
-    const state = this.#native.connectorState();
+    // Probed: after an unplug the kernel's list is still the last screen's (a status poll does not
+    // read the EDID again), and a mode the new screen lacks would leave it dark.
+    const state = this.#native.connectorState(true);
     const connector = { name: this.info.connector, modes: state.modes };
     const mode = chooseMode({ path: this.info.card }, connector, requested || undefined);
     try {

@@ -489,13 +489,15 @@ class KmsDisplay : public Napi::ObjectWrap<KmsDisplay> {
     return restoreError;
   }
 
-  // { connected, modes: [DescribeMode...] } as the kernel knows it now, without
-  // a re-probe (cheap enough to poll): HDMI's hot-plug interrupt, the kernel's own connector poll
-  // or a forced status in sysfs keep it current.
+  // connectorState(probe): { connected, modes: [DescribeMode...] }. Without probe, as the kernel
+  // knows it now (cheap enough to poll): HDMI's hot-plug interrupt or the kernel's own connector
+  // poll keep the status current, but not the mode list, which only a probe reads again (the
+  // EDID): a screen that came back may be another one, so its modes are probed.
   Napi::Value ConnectorState(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) ThrowKms(env, "closed", "connectorState() after close()");
-    drmModeConnector* connector = drmModeGetConnectorCurrent(fd_, connectorId_);
+    bool probe = info.Length() > 0 && info[0].ToBoolean().Value();
+    drmModeConnector* connector = probe ? drmModeGetConnector(fd_, connectorId_) : drmModeGetConnectorCurrent(fd_, connectorId_);
     Napi::Object result = Napi::Object::New(env);
     Napi::Array modes = Napi::Array::New(env);
     result.Set("connected", connector != nullptr && connector->connection == DRM_MODE_CONNECTED);

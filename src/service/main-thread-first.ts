@@ -1,0 +1,30 @@
+// The main thread first: it answers HTTP, the websocket clients and systemd's watchdog, and its
+// tasks are short; every other thread of the daemon does bulk work (decoding in libuv's and
+// libvips' threads, composing frames, SR, V8's own helpers). On a 2-core machine with Mesa's
+// software rasterizer those kept the main thread waiting for a CPU: the 4K soak's event loop
+// had a p99 of 52-61 ms while pushes were first accepted, with the main thread busy only
+// 10-23 % of the time. So every other thread runs at a slightly lower priority (nice 5; Linux
+// nice is per thread), which leaves their order among themselves as it was. New threads
+// inherit their creator's priority; the few the main thread starts later (a worker thread,
+// libuv's pool on first use) are lowered at the next sweep.
+import { getPriority, setPriority } from 'node:os';
+import { threadIds } from '../sr/background-priority.js';
+
+/** How much lower than the main thread the others run. */
+export const OTHER_THREADS_NICE = 5;
+
+/** Lowers every thread but the main one that runs above `nice` to `nice`; returns how many it lowered. */
+export function lowerOtherThreads(nice = OTHER_THREADS_NICE): number {
+  let lowered = 0;
+  for (const tid of threadIds()) {
+    if (tid === process.pid) continue; // the main thread's id is the process's
+    try {
+      if (getPriority(tid) >= nice) continue; // already as low (the SR thread runs at 10)
+      setPriority(tid, nice);
+      lowered++;
+    } catch {
+      // Ended meanwhile, or not allowed (a seccomp filter): it keeps its priority.
+    }
+  }
+  return lowered;
+}
