@@ -24,6 +24,11 @@ function version(): string {
   return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** An error's stack (its message and where it was thrown), or whatever else was thrown. */
+function describeError(thrown: unknown): string {
+  return thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+}
+
 export async function main(args: string[]): Promise<number> {
   let loaded: ReturnType<typeof loadConfig>;
   try {
@@ -49,6 +54,19 @@ export async function main(args: string[]): Promise<number> {
     stopping ??= daemon.stop(signal);
     return stopping;
   };
+  // A bug that escapes every handler goes to the log, with its stack, not only to stderr.
+  // A promise rejected with nobody waiting for it lost one operation: the daemon goes on, and
+  // the picture stays. An exception thrown out of a callback may have left anything half done:
+  // the daemon stops as on SIGTERM (the screen is given back) and exits 1, for systemd to
+  // restart it.
+  process.on('unhandledRejection', (reason) => {
+    log.error('bug.unhandled-rejection', { message: describeError(reason), action: 'going on' });
+  });
+  process.on('uncaughtException', (error) => {
+    log.error('bug.uncaught-exception', { message: describeError(error), action: 'stopping; exit 1 (systemd restarts uprez)' });
+    setTimeout(() => process.exit(1), STOP_DEADLINE_MS).unref();
+    void stop('uncaught-exception').finally(() => process.exit(1));
+  });
   const stopped = new Promise<number>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {

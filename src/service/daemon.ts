@@ -335,6 +335,15 @@ export class Daemon implements Controller {
         this.checkSchedule(); // a real jump is seen at the next check, within 15 s
         return text(`the schedule's clock is ${this.wallClockOffsetMs} ms off`);
       });
+      // A bug that escapes every handler: a promise rejected with nobody waiting, or an exception thrown from a timer.
+      routes.set('POST /test/escape', (_request, url) => {
+        const kind = url.searchParams.get('kind') === 'exception' ? 'exception' : 'rejection';
+        log.warn('test.escape', { kind });
+        const error = new Error(`test: an escaped ${kind}`);
+        if (kind === 'exception') setImmediate(() => { throw error; });
+        else void Promise.reject(error);
+        return text(`an ${kind} escapes`);
+      });
       routes.set('POST /test/reset-loop-delay', () => {
         this.loopDelay.reset();
         return text('reset');

@@ -143,6 +143,30 @@ t.test('the main thread runs ahead of the bulk work: every other thread of the d
   t.ok(others.some((thread) => thread.nice === 10), 'the SR thread keeps its own, lower priority (nice 10)');
 });
 
+t.test('a bug that escapes every handler is logged with its stack: a rejection and the daemon goes on; an exception and it stops, exit 1', async (t) => {
+  const dirs = daemonDirs();
+  await solid(join(dirs.folder, 'a.png'), [200, 0, 0]);
+  const daemon = startDaemon(dirs, ['--model', 'none', '--interval', '60', '--fit', 'fill', '--transition', 'cut']);
+  t.teardown(() => daemon.stop('SIGKILL'));
+  await daemon.until((s) => s.current?.id === 'a.png', 'a.png on screen');
+  await fetch(await daemon.url('/test/escape?kind=rejection'), { method: 'POST' });
+  const rejection = await daemon.waitForLine(/event=bug.unhandled-rejection/);
+  t.match(rejection, /level=error .*test: an escaped rejection.*at /, 'logged as an error, with its message and stack, on one line');
+  t.match(rejection, /action="going on"/, 'and what uprez does about it');
+  await sleep(500);
+  t.equal(daemon.child.exitCode, null, 'the daemon is still running');
+  t.equal((await daemon.status()).current.id, 'a.png', '/status answers, the same picture on screen');
+  t.same((await daemon.screen()).pixel(160, 90), [200, 0, 0], 'the screen still shows it');
+
+  const exited = once(daemon.child, 'exit');
+  await fetch(await daemon.url('/test/escape?kind=exception'), { method: 'POST' });
+  const [code] = await exited;
+  const exception = daemon.lines.find((line) => /event=bug.uncaught-exception/.test(line)) ?? '';
+  t.match(exception, /level=error .*test: an escaped exception.*at /, 'an exception is logged as an error with its stack');
+  t.equal(code, 1, 'exit code 1 (systemd restarts it)');
+  t.ok(daemon.lines.some((line) => /event=display.closed/.test(line)), 'after closing the display (the screen is given back)');
+});
+
 t.test('auto falls back to headless when there is no KMS screen, and says why', { skip: existsSync('/dev/dri') ? 'this machine has /dev/dri' : false }, async (t) => {
   const dirs = daemonDirs();
   const child = spawn(process.execPath, [uprez, 'run', '--folder', dirs.folder, '--state-dir', dirs.state, '--cache-dir', dirs.cache,
