@@ -20,12 +20,13 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '2' },
     pool: { type: 'string', default: '36' },
     sample: { type: 'string', default: '10' },
-    // Seconds the daemon rests before warm and end are read.
-    rest: { type: 'string', default: '5' },
+    // Seconds the daemon rests before warm and end are read: jemalloc's background thread gives
+    // back what was freed over about 15 s.
+    rest: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     'daemon-log': { type: 'string' },
     model: { type: 'string' },
-    // The daemon's allocator: jemalloc as the systemd unit and npm start run it, or glibc's.
+    // The daemon's allocator: jemalloc as the systemd unit and npm start run it (with its background thread), or glibc's.
     malloc: { type: 'string', default: 'jemalloc' },
   },
 });
@@ -42,7 +43,7 @@ const report = await runSoak({
   size: values.size!, images: Number(values.images), minutes: Number(values.minutes), clients: Number(values.clients),
   intervalS: Number(values.interval), poolSize: Number(values.pool), sampleS: Number(values.sample), keep: values.keep,
   model: values.model, daemonLog: values['daemon-log'], restS: Number(values.rest),
-  env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2' } : {},
+  env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2', MALLOC_CONF: 'background_thread:true' } : {},
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 

@@ -277,9 +277,10 @@ t.test('the system call filter lets through every call uprez makes (traced with 
   if (!strace) return void t.fail(missingPackage('strace', 'strace'));
   const dir = join(work, 'strace');
   await mkdir(dir);
-  // The unit's allocator (LD_PRELOAD) is traced too: its calls must pass the filter as well.
-  const preload = (unitSettings(unitText).get('Service.Environment') ?? []).find((value) => value.startsWith('LD_PRELOAD='))?.slice('LD_PRELOAD='.length);
-  const env = { ...process.env, XDG_RUNTIME_DIR: dir, TMPDIR: dir, ...(preload ? { LD_PRELOAD: preload } : {}) };
+  // The unit's allocator (LD_PRELOAD, with its background thread: MALLOC_CONF) is traced too: its calls must pass the filter as well.
+  const allocator = Object.fromEntries((unitSettings(unitText).get('Service.Environment') ?? [])
+    .filter((value) => /^(LD_PRELOAD|MALLOC_CONF)=/.test(value)).map((value) => [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)]));
+  const env = { ...process.env, XDG_RUNTIME_DIR: dir, TMPDIR: dir, ...allocator };
   const used = new Set<string>();
 
   // 1. The daemon itself, headless on llvmpipe, from its start to READY=1 and then SIGTERM.
