@@ -4,7 +4,7 @@
 // software rasterizer those kept the main thread waiting for a CPU: the 4K soak's event loop
 // had a p99 of 52-61 ms while pushes were first accepted, with the main thread busy only
 // 10-23 % of the time. So every other thread runs at a slightly lower priority (nice 5; Linux
-// nice is per thread), which leaves their order among themselves as it was. New threads
+// nice is per thread); SR runs ten steps below them, as before (src/sr/background-priority.ts). New threads
 // inherit their creator's priority; the few the main thread starts later (a worker thread,
 // libuv's pool on first use) are lowered at the next sweep.
 import { getPriority, setPriority } from 'node:os';
@@ -19,7 +19,7 @@ export function lowerOtherThreads(nice = OTHER_THREADS_NICE): number {
   for (const tid of threadIds()) {
     if (tid === process.pid) continue; // the main thread's id is the process's
     try {
-      if (getPriority(tid) >= nice) continue; // already as low (the SR thread runs at 10)
+      if (getPriority(tid) >= nice) continue; // already as low (the SR thread runs at 15)
       setPriority(tid, nice);
       lowered++;
     } catch {

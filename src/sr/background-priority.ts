@@ -2,14 +2,19 @@
 // GPU (a Pi's V3D) the shading runs on the GPU and this changes nothing; with Mesa's software
 // rasterizer (llvmpipe) every fragment is shaded by CPU threads ("llvmpipe-N") that the GL
 // context starts, and on a 2-core machine they would starve the main and display threads.
-// So the SR thread gets a lower CPU priority (nice 10; Linux nice is per thread), and so do the
+// So the SR thread gets a lower CPU priority (nice 15; Linux nice is per thread), and so do the
 // rasterizer threads that appeared while the SR context was created. Where Mesa shares one
 // rasterizer between the process's contexts (two surfaceless contexts, headless), none appear
 // and only the SR thread itself is lowered.
+// nice 15 is ten steps below the daemon's other threads (nice 5, src/service/main-thread-first.ts),
+// as it was when they ran at 0: a CPU's share goes by the difference (each step about 1.25x).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 const TASKS = '/proc/self/task';
+
+/** The SR thread's and its rasterizers' priority. */
+export const SR_NICE = 15;
 
 export function threadIds(): Set<number> {
   try {
@@ -20,7 +25,7 @@ export function threadIds(): Set<number> {
 }
 
 /** Lowers the priority of the rasterizer threads started since `before`; returns how many. */
-export function deprioritiseNewRasterizerThreads(before: Set<number>, nice = 10): number {
+export function deprioritiseNewRasterizerThreads(before: Set<number>, nice = SR_NICE): number {
   let count = 0;
   for (const tid of threadIds()) {
     if (before.has(tid)) continue;
@@ -42,7 +47,7 @@ export function deprioritiseNewRasterizerThreads(before: Set<number>, nice = 10)
 }
 
 /** Lowers the calling thread's priority (Linux: /proc/thread-self names its thread id); false when it cannot. */
-export function deprioritiseThisThread(nice = 10): boolean {
+export function deprioritiseThisThread(nice = SR_NICE): boolean {
   try {
     const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
     if (!tid) return false;
