@@ -4,7 +4,7 @@
 // minutes, a slideshow running, 20 websocket clients subscribed. Prints a table; exits 1 when a
 // goal is missed (event-loop p99 under 50 ms in every window, RSS and GPU memory growth under
 // 30 MB from the warm-up to the end, the same fds, none lost).
-// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --rest S --model M --malloc jemalloc|glibc --keep
+// Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --rest S --client-nice N --model M --malloc jemalloc|glibc --keep
 //   --daemon-log FILE]
 // Profiling the daemon: UPREZ_DAEMON_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (and --trace-gc, whose lines --daemon-log keeps).
 import { setPriority } from 'node:os';
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     // Seconds the daemon rests before warm and end are read: jemalloc's background thread gives
     // back what was freed over about 15 s.
     rest: { type: 'string', default: '20' },
+    // The benchmark's own priority (its pushers and subscribers).
+    'client-nice': { type: 'string', default: '5' },
     keep: { type: 'boolean', default: false },
     'daemon-log': { type: 'string' },
     model: { type: 'string' },
@@ -32,9 +34,9 @@ const { values } = parseArgs({
 });
 
 // The pushers and subscribers stand for other machines: on this machine they compete for the
-// CPU with the daemon's bulk threads, at the same priority (src/service/main-thread-first.ts).
+// CPU with the daemon's bulk threads, by default at the same priority (src/service/main-thread-first.ts).
 try {
-  setPriority(5);
+  setPriority(Number(values['client-nice']));
 } catch {
   // not allowed: they run at the normal priority
 }
