@@ -4,8 +4,8 @@
 // software rasterizer those kept the main thread waiting for a CPU: the 4K soak's event loop
 // had a p99 of 52-61 ms while pushes were first accepted, with the main thread busy only
 // 10-23 % of the time. So every other thread runs at a slightly lower priority (nice 5; Linux
-// nice is per thread); SR runs ten steps below them, as before (src/sr/background-priority.ts). New threads
-// inherit their creator's priority; the few the main thread starts later (a worker thread,
+// nice is per thread); SR runs ten steps below them, as before (src/sr/background-priority.ts).
+// New threads inherit their creator's priority; the few the main thread starts later (a worker thread,
 // libuv's pool on first use) are lowered at the next sweep.
 import { getPriority, setPriority } from 'node:os';
 import { threadIds } from '../sr/background-priority.js';

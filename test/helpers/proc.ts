@@ -26,11 +26,11 @@ export function residentBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** Resident memory of `pid` by kind (bytes): anonymous (heaps, pixels), file-backed (code, libraries), shared. */
-export function residentParts(pid: number): { anon: number; file: number; shmem: number } {
+/** Resident memory of `pid` in bytes: all of it, and its anonymous (heaps, pixels) and file-backed (code, libraries) parts. */
+export function residentParts(pid: number): { rss: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
-  return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 /** Every thread of `pid`: its id, name and nice value (from /proc/PID/task/TID/stat). */

@@ -232,7 +232,7 @@ const SETTLE_S = 5;
 async function holdings(d: RunningDaemon, base: string, expectedFds: number | null, restRssBytes: number[] = []): Promise<Holdings> {
   const fds = await steadyFds(d.child.pid!, expectedFds);
   const parts = residentParts(d.child.pid!);
-  return { rssBytes: residentBytes(d.child.pid!), anonBytes: parts.anon, fileBytes: parts.file, restRssBytes, ...(await memory(base)), fds };
+  return { rssBytes: parts.rss, anonBytes: parts.anon, fileBytes: parts.file, restRssBytes, ...(await memory(base)), fds };
 }
 
 // ---- the run ----
