@@ -67,6 +67,10 @@ const rows: [string, string, string, boolean | null][] = [
   ['slideshow turns', String(report.slideshowTurns), '', null],
   ['event-loop p99 ms, worst window', `${loopWorst.toFixed(1)} (${report.loopP99Ms.length} windows of ${values.sample} s, median ${[...report.loopP99Ms].sort((a, b) => a - b)[Math.floor(report.loopP99Ms.length / 2)]?.toFixed(1)})`, `< ${GOAL_LOOP_MS}`, loopWorst < GOAL_LOOP_MS],
   ['event-loop p99 ms in each window, in order', report.loopP99Ms.map((ms) => ms.toFixed(0)).join(' '), '', null],
+  // Why a window was slow: the main thread's own work, its wait for a CPU, or its page faults.
+  ['main thread per window: CPU ms / waiting for a CPU ms / minor faults (first 6; median)',
+    `${report.mainThread.slice(0, 6).map((w) => `${w.cpuMs.toFixed(0)}/${w.waitMs.toFixed(0)}/${w.minorFaults}`).join(' ')}; ` +
+    `${median(report.mainThread.map((w) => w.cpuMs)).toFixed(0)}/${median(report.mainThread.map((w) => w.waitMs)).toFixed(0)}/${median(report.mainThread.map((w) => w.minorFaults))}`, '', null],
   ['RSS MB cold / warm / end', `${mb(report.cold.rssBytes)} / ${mb(report.warm.rssBytes)} / ${mb(report.end.rssBytes)} (growth ${mb(rssGrowth)})`, 'growth < 30', rssGrowth < GOAL_GROWTH_BYTES],
   ['RSS MB anonymous + file-backed, cold / warm / end', `${mb(report.cold.anonBytes)}+${mb(report.cold.fileBytes)} / ${mb(report.warm.anonBytes)}+${mb(report.warm.fileBytes)} / ${mb(report.end.anonBytes)}+${mb(report.end.fileBytes)}`, '', null],
   ['RSS MB each second at rest, warm; end', `${report.warm.restRssBytes.map(mb).join(' ')}; ${report.end.restRssBytes.map(mb).join(' ')}`, '', null],

@@ -49,3 +49,15 @@ export function threadPriorities(pid: number): { tid: number; name: string; nice
   }
   return threads;
 }
+
+/**
+ * What one thread has spent so far: CPU time, time it was ready to run but waited for a CPU
+ * (/proc/PID/task/TID/schedstat), and minor page faults (its first touches of fresh memory).
+ */
+export function threadUsage(pid: number, tid = pid): { cpuMs: number; waitMs: number; minorFaults: number } {
+  const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number) as [number, number];
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  // After the name: state (field 3) ... minflt (field 10).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { cpuMs: runNs / 1e6, waitMs: waitNs / 1e6, minorFaults: Number(fields[7]) };
+}

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { repoRoot } from '../../src/service/paths.js';
 import { daemonDirs, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { fdTargets, openFds, residentBytes, residentParts } from '../helpers/proc.js';
+import { fdTargets, openFds, residentBytes, residentParts, threadUsage } from '../helpers/proc.js';
 import { openWs, type Message, type WsClient } from '../helpers/ws-client.js';
 
 export interface SoakOptions {
@@ -73,6 +73,8 @@ export interface SoakReport {
   slideshowTurns: number;
   /** p99 of the main thread's event-loop delay in each sampling window (ms). */
   loopP99Ms: number[];
+  /** The main thread in each of those windows: CPU time, time waiting for a CPU, minor page faults. */
+  mainThread: { cpuMs: number; waitMs: number; minorFaults: number }[];
   /**
    * Before the first push; after the warm-up (every picture of the pool pushed once: each size and
    * format seen); at the end. Warm and end are taken the same way, at rest (the last picture shown,
@@ -288,6 +290,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // The event loop's p99 per window, read and reset every sampleS.
     const loopP99Ms: number[] = [];
+    const mainThread: SoakReport['mainThread'] = [];
+    let mainBefore = threadUsage(d.child.pid!);
+    /** The main thread's usage since the last call. */
+    const mainSince = () => {
+      const now = threadUsage(d.child.pid!);
+      const delta = { cpuMs: now.cpuMs - mainBefore.cpuMs, waitMs: now.waitMs - mainBefore.waitMs, minorFaults: now.minorFaults - mainBefore.minorFaults };
+      mainBefore = now;
+      return delta;
+    };
     let warm: Holdings | null = null;
     const rssDuring: number[] = [];
     await request(`${base}/test/reset-loop-delay`, 'POST');
@@ -300,8 +311,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         try {
           const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
           await request(`${base}/test/reset-loop-delay`, 'POST');
+          const usage = mainSince();
           if (restingNow) continue;
           loopP99Ms.push(s.eventLoopDelayMs.p99 as number);
+          mainThread.push(usage);
           if (warm !== null) rssDuring.push(residentBytes(d.child.pid!));
         } catch (error) {
           say(`event-loop sample failed: ${(error as Error).message}`);
@@ -352,11 +365,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     let failed = false; // one worker's failure stops the others (and the sampler, below)
     let warmAfter = 0;
+    let markers = 0;
     /** The daemon at rest: the last accepted picture shown, SR idle, the slideshow paused, then restS seconds. */
     const atRest = async (expectedFds: number | null): Promise<Holdings> => {
       const last = accepted.at(-1);
       if (last) await tracker.wait((m) => m.event === 'preview-shown' && m.id === last, 'the last picture shown', 120_000).catch(() => {});
       await pusher.request({ id: `pause-${pushed}`, cmd: 'pause' });
+      // The same picture on screen at each reading: what the daemon holds for the picture it shows
+      // (its pixels, its SR version) depends on that picture's size, up to a 4K frame or two, and
+      // the last of the run's pushes is any size. Pushes are still shown while paused.
+      const marker = `rest-${markers++}`;
+      pusher.send(JSON.stringify({ id: marker, cmd: 'push', name: `soak-${marker}.${pool[0]!.format === 'jpeg' ? 'jpg' : pool[0]!.format}` }));
+      pusher.send(uniqueCopy(pool[0]!, marker));
+      const markerReply = await pusher.reply(marker, 120_000);
+      if (markerReply.ok) {
+        accepted.push(markerReply.image.id as string);
+        await tracker.wait((m) => m.event === 'preview-shown' && m.id === markerReply.image.id, 'the resting picture shown', 120_000);
+      } else say(`the resting picture was refused: ${JSON.stringify(markerReply.error)}`);
       for (let i = 0; i < 240; i++) {
         const s = JSON.parse(await request(`${base}/status`)) as Record<string, any>;
         if (s.sr.pending === 0) break;
@@ -380,6 +405,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       say(`warm (after ${warmAfter} pictures, at rest): RSS ${mb(warm.rssBytes)} MB, GPU ${mb(warm.gpuBytes)} MB`);
       await pusher.request({ id: 'resume-after-warm-up', cmd: 'resume' });
       await request(`${base}/test/reset-loop-delay`, 'POST');
+      mainSince();
       restingNow = false;
       const rest = performance.now() - restStarted;
       started += rest;
@@ -420,6 +446,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await sampler;
     // The last stretch of the run too (a short run may have had no full window).
     loopP99Ms.push((JSON.parse(await request(`${base}/status`)) as Record<string, any>).eventLoopDelayMs.p99 as number);
+    mainThread.push(mainSince());
     const end = await atRest(cold.fds);
     const fdsAtEnd = fdTargets(d.child.pid!);
 
@@ -460,6 +487,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       srDone: srMs.length,
       slideshowTurns,
       loopP99Ms,
+      mainThread,
       cold,
       warm: warm ?? cold,
       warmAfter,

@@ -75,16 +75,19 @@ if ('missing' in tools) {
     const uprezRun = `uprez run --backend kms --http 0.0.0.0:${GUEST_PORT} --token ${token} --folder ${folder} ` +
       `--state-dir ${join(share, 'state')} --cache-dir ${join(share, 'cache')} ${SHARED_OPTIONS.join(' ')}`;
 
-    // Pictures and what the host's headless backend makes of them (computed while the VM boots).
+    // Pictures and what the host's headless backend makes of them: one after the other, while the
+    // VM boots and its daemon starts (each is awaited where it is needed).
     const first = join(workDir, 'first.jpg');
     const second = join(workDir, 'second.jpg');
     await writePhoto(first, 'chelsea.jpg', 120, 80);
     await writePhoto(second, 'coffee.jpg', 96, 64);
-    const firstPreview = await headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, [...SHARED_OPTIONS, '--model', 'none'], 'resampled');
-    const firstSr = await headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, SHARED_OPTIONS, 'super-resolved');
+    const firstPreview = headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, [...SHARED_OPTIONS, '--model', 'none'], 'resampled');
+    const firstSr = firstPreview.then(() => headlessRender(first, 'first.jpg', `${WIDTH}x${HEIGHT}`, SHARED_OPTIONS, 'super-resolved'));
     // The pushed picture on the smaller and the 4K screens plugged in later.
-    const secondSmallSr = await headlessRender(second, 'second.jpg', `${SMALL_WIDTH}x${SMALL_HEIGHT}`, SHARED_OPTIONS, 'super-resolved');
-    const secondBigSr = await headlessRender(second, 'second.jpg', `${BIG_WIDTH}x${BIG_HEIGHT}`, SHARED_OPTIONS, 'super-resolved');
+    const secondSmallSr = firstSr.then(() => headlessRender(second, 'second.jpg', `${SMALL_WIDTH}x${SMALL_HEIGHT}`, SHARED_OPTIONS, 'super-resolved'));
+    const secondBigSr = secondSmallSr.then(() => headlessRender(second, 'second.jpg', `${BIG_WIDTH}x${BIG_HEIGHT}`, SHARED_OPTIONS, 'super-resolved'));
+    // A failure is reported where the picture is awaited, not as an unhandled rejection before.
+    for (const render of [firstPreview, firstSr, secondSmallSr, secondBigSr]) render.catch(() => {});
 
     await vm.next('booted', 120_000);
     timings.push(`boot ${since(started)}`);
@@ -113,14 +116,14 @@ if ('missing' in tools) {
       const preview = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
       t.match(preview.line, /id=first.jpg version=preview/, 'the preview is shown');
       const previewScreen = await screendump();
-      const previewDb = psnr(previewScreen, firstPreview);
+      const previewDb = psnr(previewScreen, await firstPreview);
       t.ok(previewDb >= SAME_PICTURE_DB, `the screen shows the preview as headless renders it: Y-PSNR ${previewDb.toFixed(1)} dB`);
       timings.push(`preview ${since(from)}`);
       const srDone = await vm.nextSkippingLogs('uprez:sr.done', STEP_TIMEOUT_MS);
       const final = await vm.nextSkippingLogs('uprez:shown', STEP_TIMEOUT_MS);
       t.match(final.line, /id=first.jpg version=final/, 'then the SR version');
       firstOnScreen = await screendump();
-      const srDb = psnr(firstOnScreen, firstSr);
+      const srDb = psnr(firstOnScreen, await firstSr);
       t.ok(srDb >= SAME_PICTURE_DB, `the screen shows the SR version as headless renders it: Y-PSNR ${srDb.toFixed(1)} dB`);
       t.ok(psnr(firstOnScreen, previewScreen) < 60, 'and it differs from the preview');
       timings.push(`SR ${since(from)} (${String(/ms=(\d+)/.exec(String(srDone.line))?.[1])} ms in the daemon)`);
@@ -262,7 +265,7 @@ if ('missing' in tools) {
       t.equal(during.current.id, current.id, '/status: the same picture');
       const screen = await screendump();
       t.equal(`${screen.width}x${screen.height}`, '1280x720', 'the virtual screen scans out 1280x720');
-      const db = psnr(screen, secondSmallSr);
+      const db = psnr(screen, await secondSmallSr);
       t.ok(db >= SAME_PICTURE_DB, `it shows the picture as headless renders it at 1280x720: Y-PSNR ${db.toFixed(1)} dB`);
       timings.push(`1280x720 ${since(from)}`);
       // A 4K screen: the daemon drives it at 3840x2160 and shows what headless renders at 4K.
@@ -270,7 +273,7 @@ if ('missing' in tools) {
       t.match(await plugIn(BIG_WIDTH, BIG_HEIGHT), /mode=3840x2160@\S+ modeBefore=1280x720@/, 'a 4K screen: uprez drives it at 3840x2160');
       const big = await screendump();
       t.same([big.width, big.height], [BIG_WIDTH, BIG_HEIGHT], 'the virtual screen scans out 3840x2160');
-      const bigDb = psnr(big, secondBigSr);
+      const bigDb = psnr(big, await secondBigSr);
       t.ok(bigDb >= SAME_PICTURE_DB, `it shows the picture as headless renders it at 4K: Y-PSNR ${bigDb.toFixed(1)} dB`);
       timings.push(`3840x2160 ${since(fromBig)}`);
       // The first screen again, for the steps that follow.

@@ -201,9 +201,12 @@ $bb poweroff -f
 
 /** Builds (or reuses from the cache) the initramfs that runs `guestScript` under the host's node. */
 export function buildInitramfs(tools: VmTools, guestScript: string): string {
-  const env = 'HOME=/run TMPDIR=/run XDG_CACHE_HOME=/run/cache MESA_SHADER_CACHE_DISABLE=true PATH=/usr/bin:/bin';
-  const guestCommand = `$bb env -i ${env} $bb chroot /host ${process.execPath} ${guestScript}`;
-  // The product itself, as `npm start` runs it: bin/uprez, its logs on the serial line.
+  const env = 'HOME=/run TMPDIR=/run XDG_CACHE_HOME=/run/cache PATH=/usr/bin:/bin';
+  // The KMS test's guest program measures the first frame: without Mesa's shader cache, as on a first start.
+  const guestCommand = `$bb env -i ${env} MESA_SHADER_CACHE_DISABLE=true $bb chroot /host ${process.execPath} ${guestScript}`;
+  // The product itself, as `npm start` runs it: bin/uprez, its logs on the serial line. With Mesa's
+  // shader cache (on the guest's /run, empty at boot), as the systemd unit gives it one: a restart
+  // in the same boot finds the shaders its first start compiled.
   // inotify does not see the host's writes to a 9p share: chokidar polls there (as on NFS or SMB).
   const uprezCommand = `$bb env -i ${env} CHOKIDAR_USEPOLLING=1 CHOKIDAR_INTERVAL=300 $bb chroot /host ${process.execPath} ${join(repoRoot, 'bin', 'uprez')}`;
   const script = initScript(NINEP_MODULES, guestCommand, uprezCommand);
