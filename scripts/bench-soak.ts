@@ -45,7 +45,7 @@ const report = await runSoak({
   size: values.size!, images: Number(values.images), minutes: Number(values.minutes), clients: Number(values.clients),
   intervalS: Number(values.interval), poolSize: Number(values.pool), sampleS: Number(values.sample), keep: values.keep,
   model: values.model, daemonLog: values['daemon-log'], restS: Number(values.rest),
-  env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2', MALLOC_CONF: 'background_thread:true' } : {},
+  env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2', MALLOC_CONF: process.env.UPREZ_SOAK_MALLOC_CONF ?? 'background_thread:true' } : {},
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 

@@ -3,15 +3,20 @@
 // libvips' threads, composing frames, SR, V8's own helpers). On a 2-core machine with Mesa's
 // software rasterizer those kept the main thread waiting for a CPU: the 4K soak's event loop
 // had a p99 of 52-61 ms while pushes were first accepted, with the main thread busy only
-// 10-23 % of the time. So every other thread runs at a slightly lower priority (nice 5; Linux
-// nice is per thread); SR runs ten steps below them, as before (src/sr/background-priority.ts).
+// 10-23 % of the time. So every other thread runs at a lower priority (nice 10; Linux nice is
+// per thread); SR runs nine steps below them, at 19 (src/sr/background-priority.ts). At nice 5
+// the main thread still waited for a CPU about as long as it ran (the soak's first 10 s: 2.2-2.6 s
+// waiting for 0.9 s of work, waits of up to 10 ms at a time), with a dozen bulk threads runnable
+// (libvips', llvmpipe's); at 10 it waits about half as long, and the event loop's p99 in the
+// soak's first window went from 41-54 ms to 37 ms (5 and 2 short runs), at the same pictures per
+// second.
 // New threads inherit their creator's priority; the few the main thread starts later (a worker thread,
 // libuv's pool on first use) are lowered at the next sweep.
 import { getPriority, setPriority } from 'node:os';
 import { threadIds } from '../sr/background-priority.js';
 
 /** How much lower than the main thread the others run. */
-export const OTHER_THREADS_NICE = 5;
+export const OTHER_THREADS_NICE = 10;
 
 /** Lowers every thread but the main one that runs above `nice` to `nice`; returns how many it lowered. */
 export function lowerOtherThreads(nice = OTHER_THREADS_NICE): number {

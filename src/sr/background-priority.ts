@@ -2,19 +2,20 @@
 // GPU (a Pi's V3D) the shading runs on the GPU and this changes nothing; with Mesa's software
 // rasterizer (llvmpipe) every fragment is shaded by CPU threads ("llvmpipe-N") that the GL
 // context starts, and on a 2-core machine they would starve the main and display threads.
-// So the SR thread gets a lower CPU priority (nice 15; Linux nice is per thread), and so do the
+// So the SR thread gets a lower CPU priority (nice 19; Linux nice is per thread), and so do the
 // rasterizer threads that appeared while the SR context was created. Where Mesa shares one
 // rasterizer between the process's contexts (two surfaceless contexts, headless), none appear
 // and only the SR thread itself is lowered.
-// nice 15 is ten steps below the daemon's other threads (nice 5, src/service/main-thread-first.ts),
-// as it was when they ran at 0: a CPU's share goes by the difference (each step about 1.25x).
+// nice 19, the lowest, is nine steps below the daemon's other threads (nice 10,
+// src/service/main-thread-first.ts): a CPU's share goes by the difference (each step about 1.25x;
+// SR had ten steps below them when they ran at 0 and at 5).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 const TASKS = '/proc/self/task';
 
 /** The SR thread's and its rasterizers' priority. */
-export const SR_NICE = 15;
+export const SR_NICE = 19;
 
 export function threadIds(): Set<number> {
   try {
