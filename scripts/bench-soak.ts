@@ -7,6 +7,7 @@
 // Usage: npm run bench:soak [-- --size WxH --images N --minutes M --clients N --interval S --pool N --rest S --client-nice N --model M --malloc jemalloc|glibc --keep
 //   --daemon-log FILE]
 // Profiling the daemon: UPREZ_DAEMON_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (and --trace-gc, whose lines --daemon-log keeps).
+// Trying jemalloc's settings: UPREZ_SOAK_MALLOC_CONF (default background_thread:true, as the unit).
 import { setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import { mb, runSoak } from '../test/load/soak-run.js';
