@@ -8,7 +8,6 @@
 //   --daemon-log FILE]
 // Profiling the daemon: UPREZ_DAEMON_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (and --trace-gc, whose lines --daemon-log keeps).
 // Trying jemalloc's settings: UPREZ_SOAK_MALLOC_CONF (default background_thread:true, as the unit).
-import { setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import { mb, runSoak } from '../test/load/soak-run.js';
 
@@ -34,18 +33,10 @@ const { values } = parseArgs({
   },
 });
 
-// The pushers and subscribers stand for other machines: on this machine they compete for the
-// CPU with the daemon's bulk threads, by default at the same priority (src/service/main-thread-first.ts).
-try {
-  setPriority(Number(values['client-nice']));
-} catch {
-  // not allowed: they run at the normal priority
-}
-
 const report = await runSoak({
   size: values.size!, images: Number(values.images), minutes: Number(values.minutes), clients: Number(values.clients),
   intervalS: Number(values.interval), poolSize: Number(values.pool), sampleS: Number(values.sample), keep: values.keep,
-  model: values.model, daemonLog: values['daemon-log'], restS: Number(values.rest),
+  model: values.model, daemonLog: values['daemon-log'], restS: Number(values.rest), clientNice: Number(values['client-nice']),
   env: values.malloc === 'jemalloc' ? { LD_PRELOAD: 'libjemalloc.so.2', MALLOC_CONF: process.env.UPREZ_SOAK_MALLOC_CONF ?? 'background_thread:true' } : {},
   progress: (line) => process.stderr.write(`${line}\n`),
 });
@@ -85,7 +76,8 @@ const rows: [string, string, string, boolean | null][] = [
   ['daemon error lines / exit', `${report.daemonErrors.length} / ${report.exitCode}`, '0 / 0', report.daemonErrors.length === 0 && report.exitCode === 0],
 ];
 process.stdout.write(`uprez soak: headless ${report.screen}, model ${report.model ?? 'none'}, malloc ${values.malloc}, ${report.renderer}, ${report.seconds.toFixed(0)} s, ` +
-  `${values.clients} subscribers, slideshow interval ${values.interval} s. GPU memory is what the GL binding holds in textures, ` +
+  `${values.clients} subscribers, slideshow interval ${values.interval} s, the daemon's main thread at nice ${report.nice.main} and its others at ` +
+  `${report.nice.othersMin}-${report.nice.othersMax}, the soak at ${values['client-nice']}. GPU memory is what the GL binding holds in textures, ` +
   `renderbuffers and buffers (on llvmpipe it is also part of the RSS); warm = after ${report.warmAfter} pictures (the pool once, or 5% of them), ` +
   `warm and end read at rest (last picture shown, SR idle, slideshow paused, ${values.rest} s).\n\n`);
 process.stdout.write('| figure | value | goal | met |\n|---|---|---|---|\n');

@@ -4,13 +4,14 @@
 // and end, and every accepted picture must have been shown or still be listed. Run in full by
 // `npm run bench:soak` (scripts/bench-soak.ts) and in short by test/load/soak.test.ts.
 import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { repoRoot } from '../../src/service/paths.js';
 import { daemonDirs, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { fdTargets, openFds, residentBytes, residentParts, threadUsage } from '../helpers/proc.js';
+import { fdTargets, openFds, residentBytes, residentParts, threadPriorities, threadUsage } from '../helpers/proc.js';
 import { openWs, type Message, type WsClient } from '../helpers/ws-client.js';
 
 export interface SoakOptions {
@@ -36,6 +37,13 @@ export interface SoakOptions {
   model?: string;
   /** More environment for the daemon (e.g. LD_PRELOAD for its allocator). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The soak's own priority (its pushers and subscribers stand for other machines, and compete
+   * here for the CPU with the daemon's threads), set once the daemon runs: a child inherits its
+   * parent thread's nice, and the daemon's main thread must start at the normal priority, as
+   * under systemd.
+   */
+  clientNice?: number;
   /** How long the daemon rests before warm and end are read (s; default 5). */
   restS?: number;
   /** Write every line the daemon printed here at the end (its log; and V8's, e.g. with --trace-gc in UPREZ_DAEMON_NODE_FLAGS). */
@@ -60,6 +68,8 @@ export interface SoakReport {
   screen: string;
   renderer: string;
   model: string | null;
+  /** The nice values of the daemon's threads at the end: main, and the others' lowest and highest. */
+  nice: { main: number; othersMin: number; othersMax: number };
   seconds: number;
   pushed: number;
   accepted: number;
@@ -254,6 +264,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The soak measures the pipeline, not the rate limiter (test/remote covers that): small
     // pictures go faster than the default 50 messages per second.
     '--max-requests-per-second', '500', ...(options.model ? ['--model', options.model] : [])], options.env);
+  if (options.clientNice !== undefined) {
+    try {
+      setPriority(options.clientNice);
+    } catch {
+      // not allowed: the soak runs at the normal priority
+    }
+  }
   try {
     const base = await d.url('');
     const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
@@ -448,6 +465,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     loopP99Ms.push((JSON.parse(await request(`${base}/status`)) as Record<string, any>).eventLoopDelayMs.p99 as number);
     mainThread.push(mainSince());
     const end = await atRest(cold.fds);
+    // The priorities the run had (read at the end: the sweep has lowered every thread by then).
+    const threads = threadPriorities(d.child.pid!);
+    const others = threads.filter((thread) => thread.tid !== d.child.pid).map((thread) => thread.nice);
+    const nice = { main: threads.find((thread) => thread.tid === d.child.pid)?.nice ?? NaN, othersMin: Math.min(...others), othersMax: Math.max(...others) };
     const fdsAtEnd = fdTargets(d.child.pid!);
 
     // None lost: shown (preview-shown) or listed.
@@ -475,6 +496,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       screen: `${status.display.width}x${status.display.height}`,
       renderer: String(status.gpu?.renderer ?? '?'),
       model: status.model?.name ?? null,
+      nice,
       seconds,
       pushed,
       accepted: accepted.length,
