@@ -4,12 +4,12 @@
 // software rasterizer those kept the main thread waiting for a CPU: the 4K soak's event loop
 // had a p99 of 52-61 ms while pushes were first accepted, with the main thread busy only
 // 10-23 % of the time. So every other thread runs at a lower priority (nice 10; Linux nice is
-// per thread); SR runs nine steps below them, at 19 (src/sr/background-priority.ts). At nice 5
-// the main thread still waited for a CPU about as long as it ran (the soak's first 10 s: 2.2-2.6 s
-// waiting for 0.9 s of work, waits of up to 10 ms at a time), with a dozen bulk threads runnable
-// (libvips', llvmpipe's); at 10 it waits about half as long, and the event loop's p99 in the
-// soak's first window went from 41-54 ms to 37 ms (5 and 2 short runs), at the same pictures per
-// second.
+// per thread); SR runs nine steps below them, at 19 (src/sr/background-priority.ts). In the
+// soak (scripts/bench-soak.ts), with the main thread level with the others, it waited for a CPU
+// about twice as long as it ran, up to 10 ms at a time, with a dozen bulk threads runnable
+// (libvips', llvmpipe's); the first window's event-loop p99 was 41-54 ms in five short runs. Five
+// steps ahead of them: about as long as it ran, 37 ms in two short runs. At nice 0 against 10, as
+// the daemon runs, three quarters as long, and the 10-minute 4K soak's worst window was 24.8 ms.
 // New threads inherit their creator's priority; the few the main thread starts later (a worker thread,
 // libuv's pool on first use) are lowered at the next sweep.
 import { getPriority, setPriority } from 'node:os';
