@@ -6,7 +6,7 @@
 // 10-23 % of the time. So every other thread runs at a lower priority (nice 10; Linux nice is
 // per thread); SR runs nine steps below them, at 19 (src/sr/background-priority.ts). In the
 // soak (scripts/bench-soak.ts), with the main thread level with the others, it waited for a CPU
-// about twice as long as it ran, up to 10 ms at a time, with a dozen bulk threads runnable
+// nearly twice as long as it ran, up to 10 ms at a time, with a dozen bulk threads runnable
 // (libvips', llvmpipe's); the first window's event-loop p99 was 41-54 ms in five short runs. Five
 // steps ahead of them: about as long as it ran, 37 ms in two short runs. At nice 0 against 10, as
 // the daemon runs, three quarters as long, and the 10-minute 4K soak's worst window was 24.8 ms.
