@@ -52,7 +52,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const third = Math.max(1, Math.floor(during.length / 3));
 const gpuGrowth = report.end.gpuBytes - report.warm.gpuBytes;
 const rows: [string, string, string, boolean | null][] = [
-  ['pictures pushed / accepted', `${report.pushed} / ${report.accepted} (${report.busyRetries} busy and ${report.rateLimitedRetries} rate-limited retries, ${report.refused.length} refused)`, '', null],
+  ['pictures pushed / accepted', `${report.pushed} / ${report.accepted} (and ${report.resting} before the rests; ${report.busyRetries} busy and ${report.rateLimitedRetries} rate-limited retries, ${report.refused.length} refused)`, '', null],
   ['images per second', report.imagesPerSecond.toFixed(2), '', null],
   ['preview ms p50 / p90 / p99 / max', `${report.previewMs.p50} / ${report.previewMs.p90} / ${report.previewMs.p99} / ${report.previewMs.max} (${report.previewMs.count})`, '', null],
   ['SR ms p50 / p90 / p99 / max (jobs)', `${report.srMs.p50} / ${report.srMs.p90} / ${report.srMs.p99} / ${report.srMs.max} (${report.srDone})`, '', null],

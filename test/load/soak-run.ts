@@ -73,6 +73,8 @@ export interface SoakReport {
   seconds: number;
   pushed: number;
   accepted: number;
+  /** Pictures pushed before each rest, so that warm and end are read with the same picture on screen. */
+  resting: number;
   busyRetries: number;
   rateLimitedRetries: number;
   refused: { id: string; message: string }[];
@@ -383,6 +385,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let failed = false; // one worker's failure stops the others (and the sampler, below)
     let warmAfter = 0;
     let markers = 0;
+    /** The pictures pushed before each rest (not counted in pushed or accepted; checked for loss too). */
+    const restingPictures: string[] = [];
     /** The daemon at rest: the last accepted picture shown, SR idle, the slideshow paused, then restS seconds. */
     const atRest = async (expectedFds: number | null): Promise<Holdings> => {
       const last = accepted.at(-1);
@@ -396,7 +400,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       pusher.send(uniqueCopy(pool[0]!, marker));
       const markerReply = await pusher.reply(marker, 120_000);
       if (markerReply.ok) {
-        accepted.push(markerReply.image.id as string);
+        restingPictures.push(markerReply.image.id as string);
         await tracker.wait((m) => m.event === 'preview-shown' && m.id === markerReply.image.id, 'the resting picture shown', 120_000);
       } else say(`the resting picture was refused: ${JSON.stringify(markerReply.error)}`);
       for (let i = 0; i < 240; i++) {
@@ -474,10 +478,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // None lost: shown (preview-shown) or listed.
     const shown = new Set(tracker.events.filter((m: Message) => m.event === 'preview-shown').map((m) => m.id as string));
     const listed = new Set(((await pusher.request({ id: 'list', cmd: 'list' })).images as Message[]).map((i) => i.id as string));
-    const lost = accepted.filter((id) => !shown.has(id) && !listed.has(id));
+    const lost = [...accepted, ...restingPictures].filter((id) => !shown.has(id) && !listed.has(id));
     const previewMs = tracker.events.filter((m) => m.event === 'preview-shown').map((m) => m.ms as number);
     const srMs = tracker.events.filter((m) => m.event === 'sr-done' && m.cache === 'miss').map((m) => m.srMs as number);
-    const acceptedSet = new Set(accepted);
+    const acceptedSet = new Set([...accepted, ...restingPictures]);
     // Pictures the slideshow showed by itself: the folder's, or a pushed one again.
     const firstShown = new Set<string>();
     let slideshowTurns = 0;
@@ -500,6 +504,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       seconds,
       pushed,
       accepted: accepted.length,
+      resting: restingPictures.length,
       busyRetries,
       rateLimitedRetries,
       refused,
