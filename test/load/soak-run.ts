@@ -4,8 +4,8 @@
 // and end, and every accepted picture must have been shown or still be listed. Run in full by
 // `npm run bench:soak` (scripts/bench-soak.ts) and in short by test/load/soak.test.ts.
 import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { get } from 'node:http';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
